@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import websocket from '@fastify/websocket'
+import type { Config, Role } from './config/config.ts'
+import { configPlugin } from './config/config.plugin.ts'
+import { dbPlugin } from './db/db.plugin.ts'
+import { healthPlugin } from './health/health.plugin.ts'
+import { loggerOptions } from './logging/logger.ts'
+
+/** A domain's contribution to the app: registered for the roles it serves. */
+export interface DomainPlugin {
+  roles: readonly Role[]
+  register(app: FastifyInstance): Promise<void>
+}
+
+export interface CreateAppOptions {
+  role?: Role
+  /** Domain plugins (graphql, voice, ...) composed onto core; core itself imports none of them. */
+  domains?: readonly DomainPlugin[]
+  /** Where logs go; tests capture them. Defaults to stdout. */
+  logStream?: NodeJS.WritableStream
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+/** Builds the Fastify app from core plus the given domains. It does not listen. */
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<FastifyInstance> {
+  const role = options.role ?? 'all'
+  const app = Fastify({
+    logger: options.logStream ? { ...loggerOptions(config.log.level), stream: options.logStream } : loggerOptions(config.log.level),
+    // Keep a caller-supplied request id (from a proxy or the media worker) so one id spans processes.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    bodyLimit: 1_048_576,
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(configPlugin, { config })
+  await app.register(dbPlugin)
+  await app.register(websocket)
+  await app.register(healthPlugin)
+  for (const domain of options.domains ?? []) {
+    if (role === 'all' || domain.roles.includes(role)) await domain.register(app)
+  }
+  await app.ready()
+  return app
+}

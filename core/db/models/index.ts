@@ -1,0 +1,8 @@
+export { AgentConfig } from './agent-config.model.ts'
+export { BillingAccount } from './billing-account.model.ts'
+export { Business } from './business.model.ts'
+export { Membership } from './membership.model.ts'
+export { MinuteLedgerEntry } from './minute-ledger-entry.model.ts'
+export { Organization } from './organization.model.ts'
+export { PhoneNumber } from './phone-number.model.ts'
+export { User } from './user.model.ts'

@@ -1,0 +1,79 @@
+import bcrypt from 'bcryptjs'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { openTestDb, type TestDb } from '../testing/test-db.ts'
+import { DEMO_IDS, DEMO_LOGIN, seedDemo } from './seed-demo.ts'
+
+const seed = suite<{ test: TestDb }>('demo seed')
+
+const SEEDED_TABLES = ['organizations', 'businesses', 'users', 'memberships', 'agent_configs', 'phone_numbers', 'number_slot_events', 'billing_accounts', 'minute_ledger']
+
+async function rowCounts(test: TestDb): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const table of SEEDED_TABLES) counts[table] = Number((await test.db(table).count({ n: '*' }).first())?.n)
+  return counts
+}
+
+seed.before(async (ctx) => {
+  ctx.test = await openTestDb()
+})
+seed.after(async (ctx) => {
+  await ctx.test.destroy()
+})
+
+seed('creates an agency with two client businesses, an owner, agents, the demo number and minutes', async ({ test }) => {
+  const result = await seedDemo(test.db, { phoneNumber: '+15005550006' })
+  assert.is(result.created, true)
+  const agency = await test.db('organizations').where({ id: DEMO_IDS.agency }).first()
+  assert.is(agency.kind, 'agency')
+  const businesses = await test.db('businesses').where({ organization_id: agency.id }).orderBy('name')
+  assert.equal(businesses.map((b: { name: string }) => b.name), ['Bright Smile Dental', 'Harbor Plumbing Co.'])
+  const owner = await test.db('users').where({ email: DEMO_LOGIN.email }).first()
+  assert.ok(await bcrypt.compare(DEMO_LOGIN.password, owner.password_hash))
+  assert.is(Number(owner.password_hash.split('$')[2]), 12)
+  const membership = await test.db('memberships').where({ user_id: owner.id, organization_id: agency.id }).first()
+  assert.is(membership.role, 'owner')
+  assert.is((await test.db('agent_configs').whereIn('business_id', businesses.map((b: { id: string }) => b.id))).length, 2)
+  const number = await test.db('phone_numbers').where({ e164: '+15005550006', status: 'active' }).first()
+  assert.is(number.business_id, DEMO_IDS.dental)
+  const balance = await test.db('minute_ledger').where({ billing_account_id: DEMO_IDS.billing }).sum({ minutes: 'minutes' }).first()
+  assert.is(Number(balance?.minutes), 1000)
+  const account = await test.db('billing_accounts').where({ id: DEMO_IDS.billing }).first()
+  assert.is(account.subscription_status, 'active')
+  assert.ok(account.current_period_end > new Date())
+})
+
+seed('a second run changes nothing', async ({ test }) => {
+  const before = await rowCounts(test)
+  const result = await seedDemo(test.db, { phoneNumber: '+15005550006' })
+  assert.is(result.created, false)
+  assert.equal(await rowCounts(test), before)
+})
+
+seed('concurrent runs still leave exactly one demo', async ({ test }) => {
+  const before = await rowCounts(test)
+  const results = await Promise.all([1, 2, 3].map(() => seedDemo(test.db, { phoneNumber: '+15005550006' })))
+  assert.ok(results.every((r) => !r.created))
+  assert.equal(await rowCounts(test), before)
+})
+
+seed('concurrent first runs on an empty database create one demo', async () => {
+  const fresh = await openTestDb()
+  try {
+    const results = await Promise.all([1, 2, 3].map(() => seedDemo(fresh.db, { phoneNumber: '+15005550006' })))
+    assert.is(results.filter((r) => r.created).length, 1)
+    assert.is(Number((await fresh.db('organizations').count({ n: '*' }).first())?.n), 1)
+  } finally {
+    await fresh.destroy()
+  }
+})
+
+seed('a changed DEMO_PHONE_NUMBER is attached to the demo business on the next run', async ({ test }) => {
+  await seedDemo(test.db, { phoneNumber: '+15005550009' })
+  const numbers = await test.db('phone_numbers').where({ business_id: DEMO_IDS.dental, status: 'active' }).orderBy('e164')
+  assert.equal(numbers.map((n: { e164: string }) => n.e164), ['+15005550006', '+15005550009'])
+  const events = await test.db('number_slot_events').where({ business_id: DEMO_IDS.dental, kind: 'attached' })
+  assert.is(events.length, 2)
+})
+
+seed.run()

@@ -1,0 +1,22 @@
+import type { IResolvers } from 'mercurius'
+import { PLAN_KEYS, PLANS, type Plan } from '../../core/billing/plans.ts'
+import { connectionFromArray, type ConnectionArgs } from '../relay/connection.ts'
+import { toGlobalId } from '../relay/global-id.ts'
+
+const CATALOG = PLAN_KEYS.map((key) => PLANS[key])
+
+/** The plan catalog is public, so any caller may load a plan by id. */
+export function loadPlanNode(key: string): Plan | null {
+  return CATALOG.find((plan) => plan.key === key) ?? null
+}
+
+export const planResolvers: IResolvers = {
+  Query: {
+    plans: (_root, args: ConnectionArgs) => connectionFromArray(CATALOG, args),
+  },
+  Plan: {
+    id: (plan: Plan) => toGlobalId('Plan', plan.key),
+    key: (plan: Plan) => plan.key.toUpperCase(),
+    features: (plan: Plan) => plan.features.map((feature) => feature.toUpperCase()),
+  },
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.ts'
+import { createKnex, migrateLatest, seedDemo, withDatabaseUrl, type Config, type Role } from './core/index.ts'
+import { resolveDatabase, type ResolvedDatabase } from './core/db/database-lifecycle.ts'
+
+// A second Ctrl-C, or a shutdown stuck this long, ends the process without waiting any more.
+const SHUTDOWN_TIMEOUT_MS = 30_000
+
+const print = (line: string) => process.stdout.write(`${line}\n`)
+
+/** Prepares the database: migrations when configured, then the demo seed when configured. */
+export async function prepareDatabase(config: Config, url: string, steps: { migrate: boolean; seed: boolean }): Promise<void> {
+  const db = createKnex(url, 2)
+  try {
+    if (steps.migrate) {
+      const applied = await migrateLatest(db)
+      if (applied.length) print(`Applied ${applied.length} migration(s).`)
+    }
+    if (steps.seed) {
+      const demo = await seedDemo(db, { phoneNumber: config.demo.phoneNumber })
+      print(`Demo: sign in as ${demo.login.email} with password "${demo.login.password}"; demo line ${demo.phoneNumber}.`)
+    }
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** Runs a short task (migrate, seed) against the configured or embedded database, then stops it. */
+export async function withDatabase<T>(config: Config, task: (url: string) => Promise<T>): Promise<T> {
+  const database = await resolveDatabase(config, print)
+  try {
+    return await task(database.url)
+  } finally {
+    await database.embedded?.stop()
+  }
+}
+
+/** Starts Answerline for one role and keeps it running until SIGINT or SIGTERM. */
+export async function startServer(config: Config, role: Role): Promise<FastifyInstance> {
+  const database: ResolvedDatabase = await resolveDatabase(config, print)
+  let app: FastifyInstance | undefined
+  try {
+    await prepareDatabase(config, database.url, { migrate: config.database.migrateOnStart, seed: config.demo.seedOnStart })
+    app = await buildApp(withDatabaseUrl(config, database.url), { role })
+    await app.listen({ host: config.http.host, port: config.http.port })
+  } catch (error) {
+    await app?.close()
+    await database.embedded?.stop()
+    throw error
+  }
+  const started = app
+  handleShutdownSignals(async () => {
+    await started.close()
+    await database.embedded?.stop()
+  })
+  const base = config.http.publicBaseUrl
+  print(`Answerline (${role}) is listening on ${base}`)
+  if (role !== 'worker') print(`  GraphQL   ${base}/graphql${config.graphql.graphiql ? `   (GraphiQL: ${base}/graphiql)` : ''}`)
+  print(`  Health    ${base}/healthz   ${base}/readyz`)
+  if (database.embedded) print(`  Database  embedded PostgreSQL, data in ${config.database.embedded.dataDir}/postgres`)
+  return started
+}
+
+function handleShutdownSignals(shutdown: () => Promise<void>): void {
+  let shuttingDown = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      print(`Received ${signal} again; exiting now.`)
+      process.exit(1)
+    }
+    shuttingDown = true
+    print(`Received ${signal}; shutting down.`)
+    const timer = setTimeout(() => {
+      print('Shutdown took too long; exiting.')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    timer.unref()
+    shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('Shutdown failed:', error)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
