@@ -5,6 +5,7 @@ import type { Config, Role } from './config/config.ts'
 import { configPlugin } from './config/config.plugin.ts'
 import { dbPlugin } from './db/db.plugin.ts'
 import { healthPlugin } from './health/health.plugin.ts'
+import { lifecyclePlugin } from './lifecycle/lifecycle.plugin.ts'
 import { loggerOptions } from './logging/logger.ts'
 
 /** A domain's contribution to the app: registered for the roles it serves. */
@@ -41,7 +42,15 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   await app.register(configPlugin, { config })
   await app.register(dbPlugin)
-  await app.register(websocket)
+  await app.register(lifecyclePlugin)
+  await app.register(websocket, {
+    // Drain before the sockets close, so subscribers and live calls hear about the shutdown.
+    preClose: async function closeSockets(this: FastifyInstance) {
+      await app.lifecycle.drain()
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()))
+    },
+  })
   await app.register(healthPlugin)
   for (const domain of options.domains ?? []) {
     if (role === 'all' || domain.roles.includes(role)) await domain.register(app)

@@ -4,7 +4,7 @@ import type { MercuriusContext } from 'mercurius'
 import { AppError, type ErrorCode } from '../core/errors/app-error.ts'
 
 /** Codes for requests that never reached a resolver. */
-export type RequestErrorCode = 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'
+export type RequestErrorCode = 'BAD_REQUEST' | 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'
 
 const INTERNAL_MESSAGE = 'Internal server error'
 
@@ -15,22 +15,29 @@ interface FormattedError {
   extensions: { code: ErrorCode | RequestErrorCode; details?: Record<string, unknown> }
 }
 
+interface Formatted {
+  error: FormattedError
+  /** Set for errors that stopped the request before execution: the HTTP status to answer with. */
+  requestStatus?: number
+}
+
 /**
  * The one place errors become GraphQL errors. An AppError shows its code, message and details;
- * a parse or validation error its GraphQL message; anything else is logged with its cause and
- * shown only as INTERNAL, so stack traces, SQL and secrets never reach a client.
+ * a malformed request or document shows what was wrong with it; anything else is logged with its
+ * cause and shown only as INTERNAL, so stack traces, SQL and secrets never reach a client.
  */
 export function formatExecutionErrors(
   execution: ExecutionResult & { statusCode?: number },
   context: MercuriusContext,
 ): { statusCode: number; response: ExecutionResult } {
   const log = context.reply?.log ?? context.app.log
-  const errors = (execution.errors ?? []).flatMap((error) => expandRequestErrors(error)).map((error) => formatError(error, log))
-  const requestFailed = errors.some((error) => error.extensions.code === 'GRAPHQL_PARSE_FAILED' || error.extensions.code === 'GRAPHQL_VALIDATION_FAILED')
-  // GraphQL-over-HTTP: a request that could not be executed is a 400; once execution started the
-  // response is a 200 carrying data and errors side by side.
-  const statusCode = requestFailed ? 400 : execution.data === undefined && execution.statusCode ? execution.statusCode : 200
-  return { statusCode, response: { data: execution.data ?? null, errors: errors as unknown as GraphQLError[] } }
+  const formatted = (execution.errors ?? []).flatMap(expandRequestErrors).map((error) => formatError(error, log))
+  const errors = formatted.map((f) => f.error) as unknown as GraphQLError[]
+  const requestStatus = formatted.find((f) => f.requestStatus)?.requestStatus
+  // GraphQL-over-HTTP: a request that could not be executed is a 4xx with no `data` entry; once
+  // execution started the answer is a 200 carrying data and errors side by side.
+  if (requestStatus) return { statusCode: requestStatus, response: { errors } }
+  return { statusCode: 200, response: { data: execution.data ?? null, errors } }
 }
 
 /** mercurius wraps all validation errors of a request into one error whose `errors` lists them. */
@@ -40,22 +47,27 @@ function expandRequestErrors(error: GraphQLError): GraphQLError[] {
   return inner.map((e) => (e instanceof GraphQLError ? e : new GraphQLError(String((e as Error).message ?? e))))
 }
 
-function formatError(error: GraphQLError, log: FastifyBaseLogger): FormattedError {
+function formatError(error: GraphQLError, log: FastifyBaseLogger): Formatted {
   const base = { ...(error.locations && { locations: error.locations }), ...(error.path && { path: error.path }) }
   const original = error.originalError
   if (original instanceof AppError) {
-    return { message: original.message, ...base, extensions: { code: original.code, ...(original.details && { details: original.details }) } }
+    return { error: { message: original.message, ...base, extensions: { code: original.code, ...(original.details && { details: original.details }) } } }
   }
-  if (!original || isRequestError(original)) {
+  if (!original) {
+    // Raised by graphql-js itself: syntax, validation or variable coercion.
     const code: RequestErrorCode = error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
-    return { message: error.message, ...base, extensions: { code } }
+    return { error: { message: error.message, ...base, extensions: { code } }, requestStatus: 400 }
   }
-  log.error({ err: original, path: error.path }, 'graphql resolver failed')
-  return { message: INTERNAL_MESSAGE, ...base, extensions: { code: 'INTERNAL' } }
+  const status = clientErrorStatus(original)
+  if (status) return { error: { message: original.message, ...base, extensions: { code: 'BAD_REQUEST' } }, requestStatus: status }
+  log.error({ err: original, path: error.path }, 'graphql request failed')
+  return { error: { message: INTERNAL_MESSAGE, ...base, extensions: { code: 'INTERNAL' } } }
 }
 
-// mercurius reports bad variables and malformed bodies as its own FST/MER errors with a 400 status.
-function isRequestError(error: Error): boolean {
+/** Fastify and mercurius report malformed HTTP requests (bad JSON, bad body shape, wrong method) with a 4xx status. */
+function clientErrorStatus(error: Error): number | undefined {
   const { code, statusCode } = error as { code?: unknown; statusCode?: unknown }
-  return statusCode === 400 && typeof code === 'string' && code.startsWith('MER_ERR_GQL')
+  const framework = typeof code === 'string' && (code.startsWith('FST_') || code.startsWith('MER_'))
+  const validation = 'validation' in error
+  return (framework || validation) && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined
 }

@@ -3,7 +3,7 @@ import { printSchema } from 'graphql'
 import mercurius, { type IResolvers } from 'mercurius'
 import type { GraphQLContext } from './context.ts'
 import { formatExecutionErrors } from './error-formatter.ts'
-import { negotiateGraphQLResponse } from './http-negotiation.ts'
+import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
@@ -11,6 +11,8 @@ import { buildApiSchema } from './schema.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12
+// Time for a DRAINING notice to reach subscribers' sockets before they are closed.
+const DRAIN_FLUSH_MS = 50
 
 /**
  * The GraphQL API at /graphql (HTTP, and WebSocket subscriptions over the graphql-ws protocol),
@@ -29,19 +31,22 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     queryDepth: MAX_QUERY_DEPTH,
     allowBatchedQueries: false,
     context,
-    subscription: { context },
+    // fullWsTransport: integrators' graphql-ws clients also send queries and mutations over the socket.
+    subscription: { context, fullWsTransport: true },
   })
 
-  negotiateGraphQLResponse(app)
+  applyGraphQLOverHttp(app)
 
   const sdl = `${printSchema(app.graphql.schema)}\n`
   app.get('/graphql/schema.graphql', async (_request, reply) => reply.type('text/plain; charset=utf-8').send(sdl))
 
   // Tell subscribed clients to reconnect elsewhere before their sockets are closed.
-  app.addHook('preClose', async () => {
+  app.lifecycle.onDrain(async () => {
     await new Promise<void>((resolve) => {
       app.graphql.pubsub.publish({ topic: SERVICE_STATUS_TOPIC, payload: { serviceStatusChanged: serviceStatus('DRAINING') } }, () => resolve())
     })
+    // Delivery to each socket is asynchronous; give it a moment before the sockets close.
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_FLUSH_MS))
   })
 }
 

@@ -17,6 +17,7 @@ export async function resolveDatabase(config: Config, log: (line: string) => voi
   try {
     const embedded = await startEmbeddedPostgres({
       ...config.database.embedded,
+      notice: log,
       log: (line) => {
         recent.push(line)
         if (recent.length > STARTUP_LOG_LINES) recent.shift()

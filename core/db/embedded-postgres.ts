@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 
@@ -25,11 +25,14 @@ type Log = (message: string) => void
  * and reusing it afterwards. Listens on 127.0.0.1 only. When the process exits for any reason,
  * the server is told to shut down, so no postgres outlives Answerline.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: Log }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: Log; notice?: Log }): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => {})
+  // Notices are changes the user should know about; the server's own chatter goes to `log`.
+  const notice = options.notice ?? log
   const clusterDir = resolve(options.dataDir, 'postgres')
   await mkdir(resolve(options.dataDir), { recursive: true })
-  await stopOrphanedServer(clusterDir, log)
+  if (process.getuid?.() === 0) await ensureSearchableByOthers(resolve(options.dataDir), notice)
+  await stopOrphanedServer(clusterDir, notice)
 
   const EmbeddedPostgresServer = await importWithoutExitHooks()
   const port = options.port || (await findFreePort())
@@ -48,7 +51,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   })
 
   if (!existsSync(resolve(clusterDir, 'PG_VERSION'))) {
-    log(`creating the embedded PostgreSQL cluster in ${clusterDir}`)
+    notice(`Creating the embedded PostgreSQL cluster in ${clusterDir}`)
     await server.initialise()
   }
   try {
@@ -90,13 +93,29 @@ async function importWithoutExitHooks() {
   return EmbeddedPostgresServer
 }
 
+/**
+ * As root, PostgreSQL runs as the unprivileged 'postgres' user, which must be able to reach the
+ * data directory. A checkout under /root (mode 0700) or a private temp folder blocks it, so each
+ * blocking ancestor gets search permission for others (o+x: enter, not list).
+ */
+async function ensureSearchableByOthers(dir: string, log: Log): Promise<void> {
+  for (let current = dir; ; current = dirname(current)) {
+    const { mode } = await stat(current)
+    if ((mode & 0o001) === 0) {
+      log(`Granting search permission (o+x) on ${current} so the postgres user can reach the data directory`)
+      await chmod(current, mode | 0o001)
+    }
+    if (dirname(current) === current) return
+  }
+}
+
 /** A server left running by a process that was killed outright (SIGKILL) holds the data directory. */
 async function stopOrphanedServer(clusterDir: string, log: Log): Promise<void> {
   const pidFile = resolve(clusterDir, 'postmaster.pid')
   if (!existsSync(pidFile)) return
   const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10)
   if (!isPostgresProcess(pid)) return
-  log(`stopping a PostgreSQL (pid ${pid}) left running on ${clusterDir}`)
+  log(`Stopping a PostgreSQL (pid ${pid}) left running on ${clusterDir}`)
   signalIfAlive(pid, 'SIGINT')
   await waitForExit(pid, STOP_TIMEOUT_MS)
 }

@@ -5,25 +5,26 @@ import { pendingMigrations } from '../db/migrations.ts'
 const READINESS_QUERY_TIMEOUT_MS = 2_000
 
 interface Readiness {
-  status: 'ready' | 'not_ready'
+  status: 'ready' | 'not_ready' | 'draining'
   checks: { database: 'ok' | 'unreachable'; migrations: 'current' | 'pending' | 'unknown' }
 }
 
 /**
  * /healthz answers while the process runs (liveness). /readyz answers 200 only when the database
  * answers and every migration this build knows has been applied, so traffic is not routed to an
- * instance that would fail on its first query.
+ * instance that would fail on its first query, nor to one that is shutting down.
  */
 export const healthPlugin = fp(
   async (app) => {
     app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
 
     app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+      if (app.lifecycle.draining) return reply.code(503).send({ status: 'draining' })
       const readiness = await checkReadiness(app.db)
       return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness)
     })
   },
-  { name: 'health', dependencies: ['db'] },
+  { name: 'health', dependencies: ['db', 'lifecycle'] },
 )
 
 async function checkReadiness(db: import('knex').Knex): Promise<Readiness> {

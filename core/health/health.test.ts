@@ -4,18 +4,17 @@ import * as assert from 'uvu/assert'
 import { createApp } from '../app-factory.ts'
 import { testConfig } from '../config/config.ts'
 import { migrateLatest } from '../db/migrations.ts'
-import { openTestDb, type TestDb } from '../testing/test-db.ts'
+import { openTestApp, type TestApp } from '../testing/test-app.ts'
+import type { TestDb } from '../testing/test-db.ts'
 
-const health = suite<{ test: TestDb; app: FastifyInstance }>('health: liveness and readiness')
+const health = suite<{ t: TestApp; app: FastifyInstance; test: TestDb }>('health: liveness and readiness')
 
 health.before(async (ctx) => {
-  ctx.test = await openTestDb()
-  ctx.app = await createApp(testConfig({ DATABASE_URL: ctx.test.url }))
+  ctx.t = await openTestApp()
+  ctx.app = ctx.t.app
+  ctx.test = ctx.t.test
 })
-health.after(async (ctx) => {
-  await ctx.app.close()
-  await ctx.test.destroy()
-})
+health.after((ctx) => ctx.t.close())
 
 health('/healthz answers 200 while the process runs', async ({ app }) => {
   const response = await app.inject({ url: '/healthz' })
@@ -64,6 +63,20 @@ health('every response carries a request id, and a sane incoming one is kept', a
   assert.is(kept.headers['x-request-id'], 'edge-42.abc')
   const replaced = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\r\ninjected' } })
   assert.is.not(replaced.headers['x-request-id'], 'bad id\r\ninjected')
+})
+
+health('/readyz answers 503 draining once shutdown begins, while /healthz still answers', async () => {
+  const { app, close } = await openTestApp()
+  try {
+    assert.is((await app.inject({ url: '/readyz' })).statusCode, 200)
+    await app.lifecycle.drain()
+    const response = await app.inject({ url: '/readyz' })
+    assert.is(response.statusCode, 503)
+    assert.equal(response.json(), { status: 'draining' })
+    assert.is((await app.inject({ url: '/healthz' })).statusCode, 200)
+  } finally {
+    await close()
+  }
 })
 
 health.run()

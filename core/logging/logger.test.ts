@@ -3,14 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp } from '../app-factory.ts'
-import { testConfig } from '../config/config.ts'
-import { openTestDb, type TestDb } from '../testing/test-db.ts'
+import { openTestApp, type TestApp } from '../testing/test-app.ts'
 import { maskPersonalData } from './logger.ts'
 
-const logging = suite<{ test: TestDb; app: FastifyInstance; lines: string[] }>('logging: redaction and masking')
+const logging = suite<{ t: TestApp; app: FastifyInstance; lines: string[] }>('logging: redaction and masking')
 
 logging.before(async (ctx) => {
-  ctx.test = await openTestDb()
   ctx.lines = []
   const capture = new Writable({
     write(chunk, _encoding, done) {
@@ -18,12 +16,10 @@ logging.before(async (ctx) => {
       done()
     },
   })
-  ctx.app = await createApp(testConfig({ DATABASE_URL: ctx.test.url, LOG_LEVEL: 'info' }), { logStream: capture })
+  ctx.t = await openTestApp((config) => createApp(config, { logStream: capture }), { LOG_LEVEL: 'info' })
+  ctx.app = ctx.t.app
 })
-logging.after(async (ctx) => {
-  await ctx.app.close()
-  await ctx.test.destroy()
-})
+logging.after((ctx) => ctx.t.close())
 
 logging('masks emails, phone numbers and URL passwords in free text', () => {
   assert.is(maskPersonalData('call from +1 (415) 555-0142 for jane.doe@example.com'), 'call from [phone …42] for [email]')

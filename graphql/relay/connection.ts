@@ -5,6 +5,8 @@ import { AppError } from '../../core/errors/app-error.ts'
 export const DEFAULT_PAGE_SIZE = 20
 export const MAX_PAGE_SIZE = 100
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export interface ConnectionArgs {
   first?: number | null
   after?: string | null
@@ -105,15 +107,25 @@ export async function paginateQuery<T extends { id: string }>(
   const page = query.clone()
   if (request.cursor !== null) {
     const [value, id] = decodeCursor(request.cursor, 2)
-    if (typeof id !== 'string') throw new AppError('BAD_USER_INPUT', 'The cursor is not valid for this list')
-    page.whereRaw(`(??, ??) ${ascending ? '>' : '<'} (?, ?)`, [order.column, 'id', value as string, id])
+    if (typeof id !== 'string' || !UUID.test(id) || (typeof value !== 'string' && typeof value !== 'number')) {
+      throw new AppError('BAD_USER_INPUT', 'The cursor is not valid for this list')
+    }
+    page.whereRaw(`(??, ??) ${ascending ? '>' : '<'} (?, ?)`, [order.column, 'id', value, id])
   }
-  const rows = (await page
-    .orderBy([
-      { column: order.column, order: ascending ? 'asc' : 'desc' },
-      { column: 'id', order: ascending ? 'asc' : 'desc' },
-    ])
-    .limit(request.size + 1)) as Array<T & Record<string, unknown>>
+  page.orderBy([
+    { column: order.column, order: ascending ? 'asc' : 'desc' },
+    { column: 'id', order: ascending ? 'asc' : 'desc' },
+  ])
+  let rows: Array<T & Record<string, unknown>>
+  try {
+    rows = await page.limit(request.size + 1)
+  } catch (error) {
+    // A hand-edited cursor whose sort value PostgreSQL cannot read as the column's type (class 22: data exception).
+    if (request.cursor !== null && /^22/.test(String((error as { code?: unknown }).code))) {
+      throw new AppError('BAD_USER_INPUT', 'The cursor is not valid for this list', undefined, { cause: error })
+    }
+    throw error
+  }
   const cursorOf = (row: T & Record<string, unknown>) => encodeCursor([serializeSortValue(row[order.column]), row.id])
   const totalCount = async () => Number(((await countQuery.clearSelect().clearOrder().count({ count: '*' }).first()) as { count: number | string }).count)
   // Backward pages are fetched nearest-first; toConnection restores the list's own order.

@@ -3,11 +3,15 @@ import type { FastifyInstance } from 'fastify'
 const GRAPHQL_RESPONSE = 'application/graphql-response+json'
 
 /**
- * GraphQL-over-HTTP media types: a client that accepts application/graphql-response+json gets
- * it (with meaningful status codes), a legacy client gets application/json. mercurius speaks only
- * the latter, so the response type is chosen here.
+ * The parts of the GraphQL-over-HTTP spec that mercurius leaves to us. A client that accepts
+ * application/graphql-response+json gets that media type, a legacy client application/json; and
+ * null `extensions` (allowed by the spec) is treated as absent.
  */
-export function negotiateGraphQLResponse(app: FastifyInstance): void {
+export function applyGraphQLOverHttp(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined
+    if (request.routeOptions.url === '/graphql' && body && typeof body === 'object' && body.extensions === null) delete body.extensions
+  })
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.routeOptions.url !== '/graphql' || request.method === 'OPTIONS') return payload
     const type = String(reply.getHeader('content-type') ?? '')
