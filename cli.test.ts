@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -6,9 +6,14 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { pendingMigrations } from './core/db/migrations.ts'
+import { openTestDb } from './core/testing/test-db.ts'
 
-/** `npm start` on a machine with no database: embedded PostgreSQL, restarts, and clean exits. */
-const cli = suite<{ dataDir: string; port: number }>('cli: start on the embedded defaults')
+/**
+ * The command line: `migrate` and `seed-demo` against a configured database, and `npm start` on a
+ * machine with no database (embedded PostgreSQL, restarts, clean exits).
+ */
+const cli = suite<{ dataDir: string; port: number }>('cli')
 
 const READY_WITHIN_MS = 30_000
 const EXIT_WITHIN_MS = 20_000
@@ -19,10 +24,10 @@ interface Running {
   exited: Promise<number | null>
 }
 
-function start(ctx: { dataDir: string; port: number }): Running {
+function start(ctx: { dataDir: string; port: number }, options: { ownProcessGroup?: boolean } = {}): Running {
   // A clean environment: no DATABASE_URL, so the embedded server is used.
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: ctx.dataDir, PORT: String(ctx.port), LOG_LEVEL: 'warn' }
-  const child = spawn(process.execPath, ['cli.ts', 'start'], { cwd: new URL('.', import.meta.url).pathname, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['cli.ts', 'start'], { cwd: new URL('.', import.meta.url).pathname, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup === true })
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -94,6 +99,42 @@ cli.after((ctx) => {
   rmSync(ctx.dataDir, { recursive: true, force: true })
 })
 
+function runCommand(command: string, databaseUrl: string) {
+  return spawnSync(process.execPath, ['cli.ts', command], {
+    cwd: new URL('.', import.meta.url).pathname,
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+}
+
+cli('migrate applies every migration to a configured database, and a second run applies none', async () => {
+  const test = await openTestDb({ migrate: false })
+  try {
+    const first = runCommand('migrate', test.url)
+    assert.is(first.status, 0, first.stderr)
+    assert.match(first.stdout, /Applied \d+ migration\(s\)\.\nDatabase schema is up to date\./)
+    assert.equal(await pendingMigrations(test.db), [])
+    const second = runCommand('migrate', test.url)
+    assert.is(second.status, 0, second.stderr)
+    assert.not.match(second.stdout, /Applied/)
+  } finally {
+    await test.destroy()
+  }
+})
+
+cli('seed-demo migrates and seeds a configured database, printing the login', async () => {
+  const test = await openTestDb({ migrate: false })
+  try {
+    const result = runCommand('seed-demo', test.url)
+    assert.is(result.status, 0, result.stderr)
+    assert.match(result.stdout, /sign in as owner@demo\.answerline\.test with password "answerline-demo"/)
+    assert.is((await test.db('businesses').select('id')).length, 2)
+  } finally {
+    await test.destroy()
+  }
+})
+
 cli('a first start creates the database, migrates, seeds, and is ready within 30 s', async (ctx) => {
   const running = start(ctx)
   const ms = await waitForReady(ctx, running)
@@ -113,6 +154,17 @@ cli('a second start reuses the data, and SIGTERM also stops PostgreSQL', async (
   assert.not.match(running.output(), /Applied \d+ migration/)
   assert.match(running.output(), /sign in as owner@demo\.answerline\.test/)
   assert.is(await stop(running, 'SIGTERM'), 0)
+  assert.equal(postgresServing(ctx.dataDir), [])
+})
+
+cli('Ctrl-C in a terminal (SIGINT to the whole process group, postgres included) exits cleanly', async (ctx) => {
+  const running = start(ctx, { ownProcessGroup: true })
+  await waitForReady(ctx, running)
+  const pid = running.child.pid
+  assert.ok(pid)
+  process.kill(-pid, 'SIGINT')
+  const code = await Promise.race([running.exited, sleep(EXIT_WITHIN_MS, 'timeout' as const, { ref: false })])
+  assert.is(code, 0, running.output())
   assert.equal(postgresServing(ctx.dataDir), [])
 })
 

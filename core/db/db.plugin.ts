@@ -13,7 +13,7 @@ export const dbPlugin = fp(
   async (app) => {
     const { url, poolMax } = app.config.database
     if (!url) throw new Error('database.url must be resolved (embedded or DATABASE_URL) before the app is built')
-    const db = createKnex(url, poolMax)
+    const db = createKnex(url, poolMax, app.log)
     objection.Model.knex(db)
     app.decorate('db', db)
     app.addHook('onClose', async () => {

@@ -72,7 +72,10 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     stop() {
       stopping ??= (async () => {
         process.removeListener('exit', killOnExit)
-        await server.stop()
+        // Signal the postmaster directly and poll for its exit: after a Ctrl-C in a terminal it
+        // has the signal already and may be gone before we ask, which the library's stop() would
+        // wait on forever. SIGINT is PostgreSQL's fast shutdown.
+        signalIfAlive(pid, 'SIGINT')
         await waitForExit(pid, STOP_TIMEOUT_MS)
       })()
       return stopping
