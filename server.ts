@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { createKnex, migrateLatest, seedDemo, withDatabaseUrl, type Config, type Role } from './core/index.ts'
 import { resolveDatabase, type ResolvedDatabase } from './core/db/database-lifecycle.ts'
+import { resolveDevSecrets } from './core/config/dev-secrets.ts'
 
 // A second Ctrl-C, or a shutdown stuck this long, ends the process without waiting any more.
 const SHUTDOWN_TIMEOUT_MS = 30_000
@@ -41,7 +42,7 @@ export async function startServer(config: Config, role: Role): Promise<FastifyIn
   let app: FastifyInstance | undefined
   try {
     await prepareDatabase(config, database.url, { migrate: config.database.migrateOnStart, seed: config.demo.seedOnStart })
-    app = await buildApp(withDatabaseUrl(config, database.url), { role })
+    app = await buildApp(await resolveDevSecrets(withDatabaseUrl(config, database.url)), { role })
     await app.listen({ host: config.http.host, port: config.http.port })
   } catch (error) {
     await app?.close()

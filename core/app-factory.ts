@@ -7,6 +7,7 @@ import { dbPlugin } from './db/db.plugin.ts'
 import { healthPlugin } from './health/health.plugin.ts'
 import { lifecyclePlugin } from './lifecycle/lifecycle.plugin.ts'
 import { loggerOptions } from './logging/logger.ts'
+import { mailPlugin } from './mail/index.ts'
 
 /** A domain's contribution to the app: registered for the roles it serves. */
 export interface DomainPlugin {
@@ -35,7 +36,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     bodyLimit: 1_048_576,
+    // Behind a load balancer the client address comes from X-Forwarded-For; rate limits key on it.
+    trustProxy: config.trustProxy,
   })
+  if (config.auth.jwtKeys.length === 0 || !config.auth.pepper) throw new Error('auth secrets must be resolved (resolveDevSecrets) before the app is built')
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -43,6 +47,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   await app.register(configPlugin, { config })
   await app.register(dbPlugin)
   await app.register(lifecyclePlugin)
+  await app.register(mailPlugin)
   await app.register(websocket, {
     // Drain before the sockets close, so subscribers and live calls hear about the shutdown.
     preClose: async function closeSockets(this: FastifyInstance) {

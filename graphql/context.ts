@@ -1,12 +1,46 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
+import type { AccountDeps } from '../core/accounts/deps.ts'
+import { Access } from '../core/auth/access.ts'
+import { authenticate, type Principal } from '../core/auth/principal.ts'
+import type { ClientInfo } from '../core/auth/sessions.ts'
 import type { Config } from '../core/config/config.ts'
+import type { Mailer } from '../core/mail/index.ts'
 
 /** What every resolver receives besides its arguments. */
 export interface GraphQLContext {
   db: Knex
   config: Config
+  mailer: Mailer
+  log: FastifyBaseLogger
+  client: ClientInfo
+  /** The caller's access, resolved once per request and only when a resolver asks, so public queries need no credential. */
+  access(): Promise<Access>
+  /** What account operations need, bound to this request. */
+  deps(): AccountDeps
 }
 
 declare module 'mercurius' {
   interface MercuriusContext extends GraphQLContext {}
+}
+
+/** Builds a context whose caller is authenticated from an Authorization value. */
+export function createContext(app: FastifyInstance, input: { authorization: string | undefined; client: ClientInfo; log: FastifyBaseLogger }): GraphQLContext {
+  let access: Promise<Access> | undefined
+  const context: GraphQLContext = {
+    db: app.db,
+    config: app.config,
+    mailer: app.mailer,
+    log: input.log,
+    client: input.client,
+    access: () => (access ??= authenticate(app.db, app.config.auth.jwtKeys, input.authorization).then((principal) => new Access(app.db, principal))),
+    deps: () => ({ db: app.db, config: app.config, mailer: app.mailer, log: input.log, client: input.client }),
+  }
+  return context
+}
+
+/** A context for a caller already authenticated (a WebSocket connection, after connection_init). */
+export function withPrincipal(context: GraphQLContext, principal: Principal): GraphQLContext {
+  const access = Promise.resolve(new Access(context.db, principal))
+  return { ...context, access: () => access }
 }

@@ -1,38 +1,104 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { printSchema } from 'graphql'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { GraphQLScalarType, NoSchemaIntrospectionCustomRule, printSchema, type GraphQLSchema, type ValidationRule } from 'graphql'
 import mercurius, { type IResolvers } from 'mercurius'
-import type { GraphQLContext } from './context.ts'
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
+import { authenticate, principalId } from '../core/auth/principal.ts'
+import type { ClientInfo } from '../core/auth/sessions.ts'
+import { createContext, withPrincipal } from './context.ts'
 import { formatExecutionErrors } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
+import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
+import { estimateQueryCost } from './hardening/query-cost.ts'
+import { accountResolvers } from './resolvers/account.resolver.ts'
+import { authResolvers } from './resolvers/auth.resolver.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
+import { teamResolvers } from './resolvers/team.resolver.ts'
 import { buildApiSchema } from './schema.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12
+const MAX_ALIASES = 20
+const MAX_DIRECTIVES = 20
+// Query cost, in points (see estimateQueryCost): one query at most, and per credential a bucket
+// that refills steadily. A page of 100 rows with a dozen fields costs about 1,300.
+const COST = { maximum: 5_000, capacity: 20_000, restoreRate: 1_000 }
 // Time for a DRAINING notice to reach subscribers' sockets before they are closed.
 const DRAIN_FLUSH_MS = 50
 
+/** DateTime as declared in the SDL (its description included), serialized as ISO 8601. */
+function dateTimeScalar(schema: GraphQLSchema): GraphQLScalarType {
+  return new GraphQLScalarType({
+    name: 'DateTime',
+    description: schema.getType('DateTime')?.description ?? null,
+    serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
+  })
+}
+
+declare module 'mercurius' {
+  interface MercuriusContext {
+    cost?: CostReport
+  }
+}
+
+const clientOf = (request: FastifyRequest): ClientInfo => ({ ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null })
+
 /**
- * The GraphQL API at /graphql (HTTP, and WebSocket subscriptions over the graphql-ws protocol),
- * its SDL at /graphql/schema.graphql, and GraphiQL at /graphiql outside production.
+ * The GraphQL API at /graphql (HTTP, and WebSocket over the graphql-transport-ws protocol), its
+ * SDL at /graphql/schema.graphql, and GraphiQL at /graphiql outside production.
  * Encapsulated: its hooks apply to its own routes only.
  */
 export const graphqlPlugin: FastifyPluginAsync = async (app) => {
-  const context = (): GraphQLContext => ({ db: app.db, config: app.config })
+  const budget = new CostBudget(COST)
+  const validationRules: ValidationRule[] = [maxAliasesRule({ n: MAX_ALIASES }), maxDirectivesRule({ n: MAX_DIRECTIVES })]
+  if (!app.config.graphql.introspection) validationRules.push(NoSchemaIntrospectionCustomRule)
+  const allowedOrigins = new Set(app.config.graphql.allowedOrigins)
 
+  const schema = buildApiSchema()
   await app.register(mercurius, {
-    schema: buildApiSchema(),
-    resolvers: mergeResolvers([nodeResolvers, planResolvers, serviceStatusResolvers]),
+    schema,
+    resolvers: mergeResolvers([{ DateTime: dateTimeScalar(schema) } as IResolvers, nodeResolvers, planResolvers, serviceStatusResolvers, accountResolvers, authResolvers, teamResolvers]),
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,
     queryDepth: MAX_QUERY_DEPTH,
+    validationRules,
     allowBatchedQueries: false,
-    context,
-    // fullWsTransport: integrators' graphql-ws clients also send queries and mutations over the socket.
-    subscription: { context, fullWsTransport: true },
+    context: (request) => createContext(app, { authorization: request.headers.authorization, client: clientOf(request), log: request.log }),
+    subscription: {
+      // Integrators' graphql-ws clients also send queries and mutations over the socket.
+      fullWsTransport: true,
+      // Browsers always send Origin: refusing unknown ones stops other sites from opening a socket
+      // with a visitor's credentials. Servers send none and are judged by their token alone.
+      verifyClient: (info, next) => next(!info.origin || allowedOrigins.has(info.origin)),
+      context: (_socket, request) => createContext(app, { authorization: undefined, client: clientOf(request), log: app.log }),
+      // The credential arrives in connection_init's payload ({ authorization: "Bearer ..." }).
+      onConnect: async ({ payload }) => {
+        try {
+          const principal = await authenticate(app.db, app.config.auth.jwtKeys, typeof payload?.authorization === 'string' ? payload.authorization : undefined)
+          return { principal }
+        } catch {
+          return false
+        }
+      },
+    },
+  })
+
+  app.graphql.addHook('preSubscriptionExecution', async (_schema, _document, context) => {
+    const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
+    if (principal) Object.assign(context, withPrincipal(context, principal))
+  })
+  app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+    const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
+    if (principal) Object.assign(context, withPrincipal(context, principal))
+    const access = await context.access()
+    const credential = principalId(access.principal) ?? `ip:${context.client.ip ?? 'unknown'}`
+    context.cost = budget.charge(credential, estimateQueryCost(schema, document, variables as Record<string, unknown>))
+  })
+  app.graphql.addHook('onResolution', async (execution, context) => {
+    if (context.cost) execution.extensions = { ...execution.extensions, cost: context.cost }
   })
 
   applyGraphQLOverHttp(app)
@@ -52,10 +118,14 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
 
 /** Combines per-domain resolver maps; two domains defining the same field is a programming error. */
 function mergeResolvers(maps: IResolvers[]): IResolvers {
-  const merged: Record<string, Record<string, unknown>> = {}
+  const merged: Record<string, unknown> = {}
   for (const map of maps) {
     for (const [typeName, fields] of Object.entries(map)) {
-      const target = (merged[typeName] ??= {})
+      if (fields instanceof GraphQLScalarType) {
+        merged[typeName] = fields
+        continue
+      }
+      const target = (merged[typeName] ??= {}) as Record<string, unknown>
       for (const [field, resolver] of Object.entries(fields as Record<string, unknown>)) {
         if (field in target) throw new Error(`resolver ${typeName}.${field} is defined twice`)
         target[field] = resolver

@@ -33,7 +33,7 @@ subscriptions('queries run over the graphql-transport-ws protocol', async ({ url
       5_000,
       'the query result',
     )
-    assert.equal(result, { data: { serviceStatus: { state: 'READY' } } })
+    assert.equal((result as { data: unknown }).data, { serviceStatus: { state: 'READY' } })
   } finally {
     await client.dispose()
   }
@@ -69,7 +69,7 @@ subscriptions('an invalid subscription is refused with a typed error and the soc
       5_000,
       'a query after the error',
     )
-    assert.equal(again, { data: { serviceStatus: { state: 'READY' } } })
+    assert.equal((again as { data: unknown }).data, { serviceStatus: { state: 'READY' } })
   } finally {
     await client.dispose()
   }

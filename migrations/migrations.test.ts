@@ -11,7 +11,7 @@ const PRODUCT_TABLES = [
   'agent_configs', 'phone_numbers', 'number_slot_events', 'blocked_numbers', 'calls', 'consent_records', 'transcript_segments',
   'recordings', 'contacts', 'leads', 'lead_notes', 'lead_revisions', 'api_keys', 'connectors', 'deliveries', 'delivery_attempts',
   'billing_accounts', 'minute_ledger', 'invoices', 'provider_events', 'audit_log', 'data_requests', 'policy_versions',
-  'policy_acknowledgements',
+  'policy_acknowledgements', 'rate_limit_buckets',
 ]
 
 async function publicTables(test: TestDb): Promise<string[]> {
@@ -53,7 +53,8 @@ migrations('every table has a uuid primary key and timestamptz, never timestamp 
     from pg_index i join pg_class c on c.oid = i.indrelid join pg_attribute a on a.attrelid = c.oid and a.attnum = any(i.indkey)
     join pg_namespace n on n.oid = c.relnamespace
     where i.indisprimary and n.nspname = 'public' and c.relname not like 'knex_%'`)
-  const nonUuid = (keys as Array<{ table_name: string; type: string }>).filter((k) => k.type !== 'uuid')
+  // Rate-limit buckets are found by their natural key (limit and subject), never referenced.
+  const nonUuid = (keys as Array<{ table_name: string; type: string }>).filter((k) => k.type !== 'uuid' && k.table_name !== 'rate_limit_buckets')
   assert.equal(nonUuid, [])
 })
 

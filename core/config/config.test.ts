@@ -37,9 +37,32 @@ config('a configured database turns the demo seed off unless asked for', () => {
   assert.is(loadConfig({ DATABASE_URL: 'postgresql://db/a', SEED_DEMO: 'true' }).demo.seedOnStart, true)
 })
 
-config('production hides GraphiQL unless enabled', () => {
-  assert.is(loadConfig({ NODE_ENV: 'production' }).graphql.graphiql, false)
-  assert.is(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' }).graphql.graphiql, true)
+const PRODUCTION = { NODE_ENV: 'production', AUTH_JWT_KEYS: `k1=${'a'.repeat(32)}`, AUTH_PEPPER: 'p'.repeat(32), RESEND_API_KEY: 're_test' }
+
+config('production hides GraphiQL and introspection unless enabled', () => {
+  assert.is(loadConfig(PRODUCTION).graphql.graphiql, false)
+  assert.is(loadConfig(PRODUCTION).graphql.introspection, false)
+  assert.is(loadConfig({ ...PRODUCTION, GRAPHIQL: 'true', GRAPHQL_INTROSPECTION: 'true' }).graphql.graphiql, true)
+})
+
+config('production refuses to start without its secrets, naming each', () => {
+  assert.equal(problemsOf({ NODE_ENV: 'production' }), ['AUTH_JWT_KEYS: required in production', 'AUTH_PEPPER: required in production', 'RESEND_API_KEY: required in production'])
+})
+
+config('signing keys are kid=secret pairs; the first signs', () => {
+  const keys = loadConfig({ AUTH_JWT_KEYS: `new=${'n'.repeat(40)},old=${'o'.repeat(32)}` }).auth.jwtKeys
+  assert.equal(keys.map((k) => k.kid), ['new', 'old'])
+  assert.equal(problemsOf({ AUTH_JWT_KEYS: 'short=abc' }).map((p) => p.split(':')[0]), ['AUTH_JWT_KEYS'])
+})
+
+config('bcrypt cost stays at 12 or more outside tests', () => {
+  assert.equal(problemsOf({ BCRYPT_COST: '10' }), ['BCRYPT_COST: must be at least 12 outside tests'])
+  assert.is(loadConfig({ NODE_ENV: 'test', BCRYPT_COST: '4' }).auth.bcryptCost, 4)
+})
+
+config('allowed origins default to the public URL\'s origin', () => {
+  assert.equal(loadConfig({ PUBLIC_BASE_URL: 'https://answer.example.com/app' }).graphql.allowedOrigins, ['https://answer.example.com'])
+  assert.equal(loadConfig({ ALLOWED_ORIGINS: 'https://crm.example.com, https://app.example.org' }).graphql.allowedOrigins, ['https://crm.example.com', 'https://app.example.org'])
 })
 
 config('PUBLIC_BASE_URL wins and loses its trailing slash', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 
 /** Every deployment variable Answerline reads; the README documents each one. */
@@ -15,6 +16,24 @@ const envSchema = z.object({
   SEED_DEMO: z.stringbool().optional(),
   GRAPHIQL: z.stringbool().optional(),
   DEMO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15005550006').default('+15005550006'),
+  TRUST_PROXY: z.stringbool().default(false),
+  ALLOWED_ORIGINS: z.string().optional(),
+  GRAPHQL_INTROSPECTION: z.stringbool().optional(),
+  AUTH_JWT_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}=[^,\s]{32,}(,[A-Za-z0-9_-]{1,40}=[^,\s]{32,})*$/, 'must be kid=secret pairs separated by commas, each secret at least 32 characters')
+    .optional(),
+  AUTH_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  EMBED_TOKEN_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(10),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_JWKS_URL: z.url().default('https://www.googleapis.com/oauth2/v3/certs'),
+  GOOGLE_ISSUERS: z.string().default('https://accounts.google.com,accounts.google.com'),
+  RESEND_API_KEY: z.string().min(1).optional(),
+  RESEND_BASE_URL: z.url().optional(),
+  MAIL_FROM: z.string().min(3).default('Answerline <no-reply@answerline.local>'),
 })
 
 export type Role = 'api' | 'worker' | 'all'
@@ -30,8 +49,22 @@ export interface Config {
     readonly migrateOnStart: boolean
     readonly embedded: { readonly dataDir: string; readonly port: number }
   }
-  readonly graphql: { readonly graphiql: boolean }
+  readonly graphql: { readonly graphiql: boolean; readonly introspection: boolean; readonly allowedOrigins: readonly string[] }
   readonly demo: { readonly seedOnStart: boolean; readonly phoneNumber: string }
+  /** Client addresses come from X-Forwarded-For only behind a trusted proxy. */
+  readonly trustProxy: boolean
+  readonly auth: {
+    /** Signing keys for access and embed tokens; the first signs, all verify (rotation). Empty until resolved in development. */
+    readonly jwtKeys: readonly { readonly kid: string; readonly secret: string }[]
+    /** Keyed hash secret for one-time codes; null until resolved in development. */
+    readonly pepper: string | null
+    readonly bcryptCost: number
+    readonly accessTokenTtlSeconds: number
+    readonly refreshTokenTtlDays: number
+    readonly embedTokenTtlMinutes: number
+    readonly google: { readonly clientId: string | null; readonly jwksUrl: string; readonly issuers: readonly string[] }
+  }
+  readonly mail: { readonly resendApiKey: string | null; readonly resendBaseUrl: string | null; readonly from: string }
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable at once. */
@@ -57,6 +90,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(problems)
   }
   const e = parsed.data
+  const problems: string[] = []
+  if (e.NODE_ENV === 'production') {
+    // Development generates these into DATA_DIR; production must bring its own.
+    if (!e.AUTH_JWT_KEYS) problems.push('AUTH_JWT_KEYS: required in production')
+    if (!e.AUTH_PEPPER) problems.push('AUTH_PEPPER: required in production')
+    // Without it, emails (with their codes) would go to the dev outbox on stdout.
+    if (!e.RESEND_API_KEY) problems.push('RESEND_API_KEY: required in production')
+  }
+  if (e.NODE_ENV !== 'test' && e.BCRYPT_COST < 12) problems.push('BCRYPT_COST: must be at least 12 outside tests')
+  if (problems.length) throw new ConfigError(problems)
   const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST
   return deepFreeze({
     env: e.NODE_ENV,
@@ -72,15 +115,53 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       migrateOnStart: e.MIGRATE_ON_START,
       embedded: { dataDir: e.DATA_DIR, port: e.EMBEDDED_POSTGRES_PORT },
     },
-    graphql: { graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production' },
+    graphql: {
+      graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+      introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+      allowedOrigins: listOf(e.ALLOWED_ORIGINS ?? new URL(e.PUBLIC_BASE_URL ?? `http://${host}:${e.PORT}`).origin),
+    },
     // The demo seed belongs to the zero-configuration start; a real database opts in explicitly.
     demo: { seedOnStart: e.SEED_DEMO ?? e.DATABASE_URL === undefined, phoneNumber: e.DEMO_PHONE_NUMBER },
+    trustProxy: e.TRUST_PROXY,
+    auth: {
+      jwtKeys: listOf(e.AUTH_JWT_KEYS).map(parseJwtKey),
+      pepper: e.AUTH_PEPPER ?? null,
+      bcryptCost: e.BCRYPT_COST,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+      embedTokenTtlMinutes: e.EMBED_TOKEN_TTL_MINUTES,
+      google: { clientId: e.GOOGLE_CLIENT_ID ?? null, jwksUrl: e.GOOGLE_JWKS_URL, issuers: listOf(e.GOOGLE_ISSUERS) },
+    },
+    mail: { resendApiKey: e.RESEND_API_KEY ?? null, resendBaseUrl: e.RESEND_BASE_URL ?? null, from: e.MAIL_FROM },
   })
+}
+
+function listOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)
+}
+
+function parseJwtKey(pair: string): { kid: string; secret: string } {
+  const at = pair.indexOf('=')
+  return { kid: pair.slice(0, at), secret: pair.slice(at + 1) }
 }
 
 /** A config for tests: the defaults plus the given overrides, without touching process.env. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...overrides })
+  const secret = () => randomBytes(32).toString('base64url')
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    BCRYPT_COST: '4',
+    AUTH_JWT_KEYS: `test=${secret()}`,
+    AUTH_PEPPER: secret(),
+    ...overrides,
+  })
+}
+
+/** The same config with development secrets filled in (see dev-secrets.ts). */
+export function withAuthSecrets(config: Config, secrets: { jwtKeys: Array<{ kid: string; secret: string }>; pepper: string }): Config {
+  return deepFreeze({ ...config, auth: { ...config.auth, jwtKeys: secrets.jwtKeys, pepper: secrets.pepper } })
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -1,5 +1,6 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
 import { fromGlobalId } from '../relay/global-id.ts'
+import { accountNodeLoaders } from './account.resolver.ts'
 import { loadPlanNode } from './plan.resolver.ts'
 
 type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object | null> | object | null
@@ -10,6 +11,7 @@ type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object
  */
 const nodeLoaders: Record<string, NodeLoader> = {
   Plan: loadPlanNode,
+  ...accountNodeLoaders,
 }
 
 async function loadNode(globalId: string, context: MercuriusContext): Promise<object | null> {

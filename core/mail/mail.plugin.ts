@@ -1,0 +1,25 @@
+import fp from 'fastify-plugin'
+import { createMailer, type Mailer } from './mailer.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer
+  }
+}
+
+/** Decorates `app.mailer`: Resend when RESEND_API_KEY is set, otherwise the dev outbox printed to stdout. */
+export const mailPlugin = fp(
+  async (app) => {
+    const { resendApiKey, resendBaseUrl, from } = app.config.mail
+    const quiet = app.config.env === 'test'
+    if (!resendApiKey && app.config.env === 'production') {
+      // Nothing would reach an inbox, and the printed codes would end up wherever stdout is collected.
+      app.log.warn('RESEND_API_KEY is not set: emails are printed to stdout instead of being delivered')
+    }
+    app.decorate(
+      'mailer',
+      createMailer({ resendApiKey, resendBaseUrl, from, log: app.log, ...(quiet ? { print: () => {} } : {}) }),
+    )
+  },
+  { name: 'mail', dependencies: ['config'] },
+)

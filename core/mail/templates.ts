@@ -1,0 +1,181 @@
+/** Who the email appears to come from. An agency's white-label branding replaces ours entirely. */
+export interface Branding {
+  productName: string
+  /** A hex colour such as #2563eb; anything else is ignored. */
+  colorBrand?: string
+  /** An https:// image URL; anything else is ignored. */
+  logoUrl?: string
+  supportEmail?: string
+}
+
+export const DEFAULT_BRANDING: Branding = Object.freeze({ productName: 'Answerline', colorBrand: '#2563eb' })
+
+export type SecurityEvent = 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'new_sign_in'
+
+/** Every email we send, one variant per kind. */
+export type EmailTemplate =
+  | { kind: 'verify_email'; code: string; expiresInMinutes: number }
+  | { kind: 'reset_password'; code: string; expiresInMinutes: number }
+  | { kind: 'invitation'; organizationName: string; inviterName: string; role: string; acceptUrl: string; expiresInDays: number }
+  | { kind: 'security_alert'; event: SecurityEvent; occurredAt: Date; ipAddress?: string; userAgent?: string }
+
+export interface RenderedEmail {
+  subject: string
+  text: string
+  html: string
+}
+
+/** What a template says, before it becomes text or HTML; both parts come from this, so they cannot drift. */
+interface Content {
+  subject: string
+  intro: string[]
+  /** Short labelled lines, kept together as one block. */
+  facts?: string[]
+  code?: string
+  action?: { label: string; url: string }
+  outro: string[]
+}
+
+// Branding comes from agency settings, so anything that reaches markup outside text nodes is whitelisted.
+const HEX_COLOR = /^#[0-9a-fA-F]{3,8}$/
+// Used when an agency sets no valid colour: neutral, so it carries none of our brand.
+const NEUTRAL_COLOR = '#111827'
+// User agents are attacker-chosen and can be kilobytes long; the alert only needs enough to recognise a device.
+const MAX_USER_AGENT_CHARS = 160
+
+/** Renders one email as subject, plain text and HTML, with every interpolated value escaped in the HTML. */
+export function renderEmail(template: EmailTemplate, branding: Branding = DEFAULT_BRANDING): RenderedEmail {
+  const content = describeEmail(template, branding)
+  // Names go into the subject too; a newline there would only garble the inbox line.
+  const subject = content.subject.replace(/\s+/g, ' ').trim()
+  return { subject, text: renderText(content, branding), html: renderHtml({ ...content, subject }, branding) }
+}
+
+function describeEmail(template: EmailTemplate, branding: Branding): Content {
+  const product = branding.productName
+  switch (template.kind) {
+    case 'verify_email':
+      return {
+        subject: `Confirm your email for ${product}`,
+        intro: [`Welcome to ${product}! Enter this code to confirm your email address:`],
+        code: template.code,
+        outro: [`The code expires in ${plural(template.expiresInMinutes, 'minute')}. If you didn't sign up, you can ignore this email.`],
+      }
+    case 'reset_password':
+      return {
+        subject: `Reset your ${product} password`,
+        intro: [`We got a request to reset your ${product} password. Enter this code to choose a new one:`],
+        code: template.code,
+        outro: [
+          `The code expires in ${plural(template.expiresInMinutes, 'minute')}. If you didn't ask for this, ignore this email and your password stays the same.`,
+        ],
+      }
+    case 'invitation':
+      return {
+        subject: `${template.inviterName} invited you to ${template.organizationName} on ${product}`,
+        intro: [`${template.inviterName} invited you to join ${template.organizationName} on ${product} as ${template.role}.`],
+        action: { label: 'Accept the invitation', url: requireWebUrl(template.acceptUrl) },
+        outro: [`The invitation expires in ${plural(template.expiresInDays, 'day')}. If you weren't expecting it, you can ignore this email.`],
+      }
+    case 'security_alert':
+      return describeSecurityAlert(template, branding)
+  }
+}
+
+function describeSecurityAlert(alert: Extract<EmailTemplate, { kind: 'security_alert' }>, branding: Branding): Content {
+  const help = branding.supportEmail ? ` and write to ${branding.supportEmail}` : ''
+  const ifNotYou = `If this was you, there's nothing to do. If it wasn't, reset your password right away${help}.`
+  const headline = {
+    refresh_token_reuse: {
+      subject: 'We signed you out of all devices',
+      what: 'An old sign-in token for your account was used again, which can mean someone copied it. To be safe, we signed you out everywhere.',
+      advice: `Sign in again to carry on. If anything looks unfamiliar, change your password${help}.`,
+    },
+    password_changed: { subject: 'Your password was changed', what: 'The password for your account was just changed.', advice: ifNotYou },
+    password_reset: { subject: 'Your password was reset', what: 'The password for your account was just reset with an emailed code.', advice: ifNotYou },
+    new_sign_in: { subject: 'New sign-in to your account', what: 'Someone just signed in to your account.', advice: ifNotYou },
+  }[alert.event]
+  const facts = [`When: ${formatUtc(alert.occurredAt)}`]
+  if (alert.ipAddress) facts.push(`IP address: ${alert.ipAddress}`)
+  if (alert.userAgent) facts.push(`Device: ${alert.userAgent.slice(0, MAX_USER_AGENT_CHARS)}`)
+  return {
+    subject: `${branding.productName} security alert: ${headline.subject}`,
+    intro: [headline.what],
+    facts,
+    outro: [headline.advice],
+  }
+}
+
+function renderText(content: Content, branding: Branding): string {
+  const blocks = [...content.intro]
+  if (content.facts) blocks.push(content.facts.join('\n'))
+  if (content.code) blocks.push(`    ${content.code}`)
+  if (content.action) blocks.push(`${content.action.label}: ${content.action.url}`)
+  blocks.push(...content.outro, footerLines(branding).join('\n'))
+  return `${blocks.join('\n\n')}\n`
+}
+
+function renderHtml(content: Content, branding: Branding): string {
+  const color = branding.colorBrand && HEX_COLOR.test(branding.colorBrand) ? branding.colorBrand : NEUTRAL_COLOR
+  const logo = httpsUrl(branding.logoUrl)
+  const header = logo
+    ? `<img src="${escapeHtml(logo)}" alt="${escapeHtml(branding.productName)}" height="32" style="height:32px;border:0">`
+    : `<strong style="font-size:18px;color:${color}">${escapeHtml(branding.productName)}</strong>`
+  const paragraph = (line: string) => `<p style="margin:0 0 16px">${escapeHtml(line)}</p>`
+  const parts = [`<div style="margin:0 0 24px">${header}</div>`, ...content.intro.map(paragraph)]
+  if (content.facts) parts.push(`<p style="margin:0 0 16px;color:#374151">${content.facts.map(escapeHtml).join('<br>')}</p>`)
+  if (content.code) {
+    parts.push(
+      `<p style="margin:0 0 16px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:28px;letter-spacing:6px;font-weight:bold">${escapeHtml(content.code)}</p>`,
+    )
+  }
+  if (content.action) {
+    parts.push(
+      `<p style="margin:0 0 16px"><a href="${escapeHtml(content.action.url)}" style="display:inline-block;padding:10px 18px;border-radius:6px;background:${color};color:#ffffff;text-decoration:none">${escapeHtml(content.action.label)}</a></p>`,
+      paragraph(`Or open this link: ${content.action.url}`),
+    )
+  }
+  parts.push(...content.outro.map(paragraph))
+  const footer = footerLines(branding).map(escapeHtml).join('<br>')
+  parts.push(`<p style="margin:24px 0 0;color:#6b7280;font-size:13px">${footer}</p>`)
+  return [
+    '<!doctype html>',
+    `<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(content.subject)}</title></head>`,
+    '<body style="margin:0;padding:24px;background:#f9fafb;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;color:#111827">',
+    `<div style="max-width:560px;margin:0 auto;padding:32px;background:#ffffff;border-radius:8px;border-top:4px solid ${color}">${parts.join('')}</div>`,
+    '</body></html>',
+  ].join('\n')
+}
+
+function footerLines(branding: Branding): string[] {
+  const lines = [`The ${branding.productName} team`]
+  if (branding.supportEmail) lines.push(`Questions? Write to ${branding.supportEmail}.`)
+  return lines
+}
+
+/** Escapes the five characters that matter in HTML text and quoted attributes. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch)
+}
+
+function httpsUrl(value: string | undefined): string | null {
+  if (!value) return null
+  const url = URL.parse(value)
+  return url?.protocol === 'https:' ? url.href : null
+}
+
+// The accept link is built by our own code from PUBLIC_BASE_URL (plain http in local development);
+// anything else, such as javascript:, is a bug and must not reach a button.
+function requireWebUrl(value: string): string {
+  const url = URL.parse(value)
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') throw new Error('invitation acceptUrl must be an http(s) URL')
+  return url.href
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`
+}
+
+function formatUtc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+}

@@ -1,0 +1,44 @@
+import type { MercuriusContext } from 'mercurius'
+import { PERMISSIONS, type Permission } from '../../core/auth/permissions.ts'
+import { AppError } from '../../core/errors/app-error.ts'
+import { UserInputError, type UserError } from '../../core/errors/user-error.ts'
+import { fromGlobalId } from '../relay/global-id.ts'
+
+/**
+ * Runs a mutation's work: refused input becomes `userErrors` in the payload (the work wrote
+ * nothing, or rolled back); every other failure stays an error with its code.
+ */
+export function mutation<Input, Payload extends object>(work: (input: Input, context: MercuriusContext) => Promise<Payload>) {
+  return async (_root: unknown, args: { input: Input }, context: MercuriusContext): Promise<Payload | { userErrors: UserError[] }> => {
+    try {
+      return { ...(await work(args.input ?? ({} as Input), context)), userErrors: [] }
+    } catch (error) {
+      if (error instanceof UserInputError) return { userErrors: error.userErrors }
+      throw error
+    }
+  }
+}
+
+/** The database id inside a global id of the expected type; any other id names nothing here. */
+export function localId(globalId: string, type: string): string {
+  const decoded = fromGlobalId(globalId)
+  if (decoded.type !== type) throw new AppError('NOT_FOUND', `${type} was not found`)
+  return decoded.localId
+}
+
+/** Like localId, for optional arguments. */
+export function optionalLocalId(globalId: string | null | undefined, type: string): string | null {
+  return globalId ? localId(globalId, type) : null
+}
+
+/** GraphQL enums are SCREAMING_CASE; the database stores lower case. */
+export const toEnum = (value: string) => value.toUpperCase()
+export const fromEnum = (value: string) => value.toLowerCase()
+
+/** Permission values: `calls:read` <-> CALLS_READ. */
+export const permissionToEnum = (permission: string) => permission.replace(':', '_').toUpperCase()
+export function permissionFromEnum(value: string): Permission {
+  const permission = PERMISSIONS.find((p) => permissionToEnum(p) === value)
+  if (!permission) throw new AppError('BAD_USER_INPUT', `Unknown permission ${value}`)
+  return permission
+}
