@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
-import { getNamedType, getNullableType, isCompositeType, isListType, isObjectType } from 'graphql'
+import { getNamedType, getNullableType, isCompositeType, isInputObjectType, isListType, isNonNullType, isObjectType } from 'graphql'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
@@ -35,6 +35,24 @@ schema('every list of objects is a cursor connection', () => {
     }
   }
   assert.equal(offenders, [])
+})
+
+schema('every mutation takes one input object and answers a payload whose only required field is userErrors', () => {
+  const problems: string[] = []
+  const mutations = buildApiSchema().getMutationType()
+  for (const field of Object.values(mutations?.getFields() ?? {})) {
+    if (field.args.length !== 1 || field.args[0]?.name !== 'input' || !isInputObjectType(getNamedType(field.args[0].type))) problems.push(`${field.name}: arguments`)
+    const payload = getNamedType(field.type)
+    if (!isObjectType(payload) || !payload.name.endsWith('Payload')) {
+      problems.push(`${field.name}: returns ${payload.name}`)
+      continue
+    }
+    for (const [name, payloadField] of Object.entries(payload.getFields())) {
+      // A refused input leaves every other field empty, so only userErrors may be non-null.
+      if (name === 'userErrors' ? String(payloadField.type) !== '[UserError!]!' : isNonNullType(payloadField.type)) problems.push(`${payload.name}.${name}`)
+    }
+  }
+  assert.equal(problems, [])
 })
 
 schema.run()

@@ -105,20 +105,25 @@ export class Access {
     return (await this.#organizationActive(p.organizationId)) ? [p.organizationId] : []
   }
 
-  /** Narrows a query on businesses (aliased `b`) to the ones the caller reaches. */
-  async visibleBusinesses(query: Knex.QueryBuilder, organizationId: string): Promise<Knex.QueryBuilder> {
-    const scope = await this.organizationScope(organizationId)
+  /**
+   * Which of the organization's businesses the caller reaches: all of them, or a list of ids
+   * (empty when none). Returned as data, not a query builder: an awaited knex builder runs.
+   */
+  async reachableBusinesses(organizationId: string): Promise<'all' | string[]> {
     const p = this.principal
-    query.where('b.organization_id', organizationId).whereNot('b.status', 'closed')
-    if (!scope) return query.whereRaw('false')
-    if (p.kind === 'user') {
-      const memberships = (await this.#userMemberships()).filter((m) => m.organization_id === organizationId)
-      if (memberships.some((m) => m.business_id === null)) return query
-      return query.whereIn('b.id', memberships.map((m) => m.business_id as string))
+    if (!(await this.organizationScope(organizationId))) return []
+    switch (p.kind) {
+      case 'user': {
+        const memberships = (await this.#userMemberships()).filter((m) => m.organization_id === organizationId)
+        return memberships.some((m) => m.business_id === null) ? 'all' : memberships.map((m) => m.business_id as string)
+      }
+      case 'api_key':
+        return p.businessId === null ? 'all' : [p.businessId]
+      case 'embed':
+        return [p.businessId]
+      case 'anonymous':
+        return []
     }
-    if (p.kind === 'api_key') return p.businessId === null ? query : query.where('b.id', p.businessId)
-    if (p.kind === 'embed') return query.where('b.id', p.businessId)
-    return query.whereRaw('false')
   }
 
   #userMemberships(): Promise<MembershipRow[]> {

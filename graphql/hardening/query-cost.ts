@@ -58,7 +58,8 @@ export function estimateQueryCost(schema: GraphQLSchema, document: DocumentNode,
       if (named.name.endsWith('Connection')) {
         const size = Number(args.get('first') ?? args.get('last') ?? DEFAULT_PAGE_SIZE)
         multiplier = Number.isFinite(size) && size >= 0 ? size : DEFAULT_PAGE_SIZE
-      } else if (isListType(getNullableType(field.type))) {
+      } else if (isListType(getNullableType(field.type)) && !parent.name.endsWith('Connection')) {
+        // A connection's edges and nodes are already priced by its page size.
         const ids = args.get('ids')
         multiplier = Array.isArray(ids) ? ids.length : DEFAULT_PAGE_SIZE
       }

@@ -105,7 +105,9 @@ export const accountResolvers: IResolvers = {
     },
     viewerPermissions: async (o: Row, _args, ctx) => [...((await (await ctx.access()).organizationScope(o.id))?.permissions ?? [])].map(permissionToEnum),
     businesses: async (o: Row, args: ConnectionArgs, ctx) => {
-      const query = await (await ctx.access()).visibleBusinesses(ctx.db('businesses as b').select('b.*'), o.id)
+      const reachable = await (await ctx.access()).reachableBusinesses(o.id)
+      const query = ctx.db('businesses').where({ organization_id: o.id }).whereNot('status', 'closed')
+      if (reachable !== 'all') query.whereIn('id', reachable)
       return paginateQuery(query, args, CREATED)
     },
     members: async (o: Row, args: ConnectionArgs, ctx) => {
