@@ -55,7 +55,10 @@ function formatError(error: GraphQLError, log: FastifyBaseLogger): Formatted {
   }
   if (!original) {
     // Raised by graphql-js itself: syntax, validation or variable coercion.
-    const code: RequestErrorCode = error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
+    // The parser's errors carry a source position and no AST nodes; validation rules (graphql-armor
+    // among them, whose messages also start with "Syntax Error") report neither or point at nodes.
+    const parseFailure = error.message.startsWith('Syntax Error') && error.source !== undefined && !error.nodes
+    const code: RequestErrorCode = parseFailure ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED'
     return { error: { message: error.message, ...base, extensions: { code } }, requestStatus: 400 }
   }
   const status = clientErrorStatus(original)

@@ -70,9 +70,6 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     subscription: {
       // Integrators' graphql-ws clients also send queries and mutations over the socket.
       fullWsTransport: true,
-      // Browsers always send Origin: refusing unknown ones stops other sites from opening a socket
-      // with a visitor's credentials. Servers send none and are judged by their token alone.
-      verifyClient: (info, next) => next(!info.origin || allowedOrigins.has(info.origin)),
       context: (_socket, request) => createContext(app, { authorization: undefined, client: clientOf(request), log: app.log }),
       // The credential arrives in connection_init's payload ({ authorization: "Bearer ..." }).
       onConnect: async ({ payload }) => {
@@ -84,6 +81,14 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
         }
       },
     },
+  })
+
+  // Browsers always send Origin: refusing unknown ones stops other sites from opening a socket with
+  // a visitor's credentials. Servers send none and are judged by their token alone. (mercurius's
+  // verifyClient applies only when it registers the WebSocket server itself, which core does.)
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin
+    if (request.ws && origin && !allowedOrigins.has(origin)) return reply.code(403).send({ error: 'origin not allowed' })
   })
 
   app.graphql.addHook('preSubscriptionExecution', async (_schema, _document, context) => {
