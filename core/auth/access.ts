@@ -40,9 +40,10 @@ export class Access {
     this.principal = principal
   }
 
-  /** The signed-in user, or UNAUTHENTICATED. */
+  /** The signed-in user: UNAUTHENTICATED for nobody, FORBIDDEN for keys and embed tokens, which act for no person. */
   requireUser(): { userId: string; sessionId: string } {
-    if (this.principal.kind !== 'user') throw new AppError('UNAUTHENTICATED', 'Sign in to do this')
+    if (this.principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'Sign in to do this')
+    if (this.principal.kind !== 'user') throw new AppError('FORBIDDEN', 'Only a signed-in person can do this, not an API key or embed token')
     return this.principal
   }
 

@@ -22,8 +22,8 @@ export const accountNodeLoaders = {
     return (await access.organizationScope(id)) ? ctx.db('organizations').where({ id }).first() : null
   },
   async Business(id: string, ctx: MercuriusContext) {
-    const access = await ctx.access()
-    return (await access.businessScope(id)) ? ctx.db('businesses').where({ id }).first() : null
+    const scope = await (await ctx.access()).businessScope(id)
+    return scope?.permissions.has('business:read') ? ctx.db('businesses').where({ id }).first() : null
   },
   async User(id: string, ctx: MercuriusContext) {
     const access = await ctx.access()

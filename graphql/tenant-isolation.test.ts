@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto'
+import { isInterfaceType, isObjectType } from 'graphql'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { buildApp } from '../app.ts'
+import { randomToken, sha256 } from '../core/auth/secrets.ts'
+import { insertApiKey, insertMembership, insertOrganization, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
+import { graphqlRequest, type GraphQLResult } from '../core/testing/graphql-request.ts'
+import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
+import { toGlobalId } from './relay/global-id.ts'
+import { buildApiSchema } from './schema.ts'
+
+/**
+ * Tenant isolation, for every root field of the API. Tenant A owns an agency, its businesses and
+ * everything around them; every other credential (another organization's user, an agency that
+ * does not own the business, another organization's API key, embed tokens for another business
+ * or with a narrower permission, a member limited to another business, nobody) tries every
+ * operation on A's things. Each must be refused with FORBIDDEN or NOT_FOUND (UNAUTHENTICATED for
+ * nobody), return none of A's data, and change nothing in the database.
+ *
+ * The suite walks the schema: a new query, mutation, subscription or Node type fails it until it
+ * is listed below, with an attack on tenant A or the reason it has no other tenant to attack.
+ */
+const isolation = suite<{ t: TestApp; a: TenantA; credentials: Record<string, string | null> }>('graphql: tenant isolation of every operation')
+
+interface TenantA {
+  orgId: string
+  businessId: string
+  otherBusinessId: string
+  ownerId: string
+  membershipId: string
+  invitationId: string
+  apiKeyId: string
+  sessionId: string
+  /** Strings that must never reach another tenant. */
+  secrets: string[]
+}
+
+type Attack = (a: TenantA) => { query: string; variables?: Record<string, unknown> }
+
+/** Operations that act on a tenant's things, and how to aim them at tenant A. */
+const ATTACKS: Record<string, Attack> = {
+  'Mutation.createBusiness': (a) => ({ query: 'mutation($i: CreateBusinessInput!) { createBusiness(input: $i) { business { id } } }', variables: { i: { organizationId: g('Organization', a.orgId), name: 'Intruder' } } }),
+  'Mutation.inviteMember': (a) => ({ query: 'mutation($i: InviteMemberInput!) { inviteMember(input: $i) { invitation { id } } }', variables: { i: { organizationId: g('Organization', a.orgId), email: 'intruder@example.net', role: 'OWNER' } } }),
+  'Mutation.revokeInvitation': (a) => ({ query: 'mutation($i: RevokeInvitationInput!) { revokeInvitation(input: $i) { revokedInvitationId } }', variables: { i: { invitationId: g('Invitation', a.invitationId) } } }),
+  'Mutation.updateMemberRole': (a) => ({ query: 'mutation($i: UpdateMemberRoleInput!) { updateMemberRole(input: $i) { membership { id } } }', variables: { i: { membershipId: g('Membership', a.membershipId), role: 'MEMBER' } } }),
+  'Mutation.removeMember': (a) => ({ query: 'mutation($i: RemoveMemberInput!) { removeMember(input: $i) { removedMembershipId } }', variables: { i: { membershipId: g('Membership', a.membershipId) } } }),
+  'Mutation.createApiKey': (a) => ({ query: 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }', variables: { i: { organizationId: g('Organization', a.orgId), name: 'stolen', scopes: ['CALLS_READ'] } } }),
+  'Mutation.revokeApiKey': (a) => ({ query: 'mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { id } } }', variables: { i: { apiKeyId: g('ApiKey', a.apiKeyId) } } }),
+  'Mutation.createEmbedToken': (a) => ({ query: 'mutation($i: CreateEmbedTokenInput!) { createEmbedToken(input: $i) { token } }', variables: { i: { businessId: g('Business', a.businessId), permissions: ['BUSINESS_READ'] } } }),
+  'Mutation.revokeSession': (a) => ({ query: 'mutation($i: RevokeSessionInput!) { revokeSession(input: $i) { revokedSessionId } }', variables: { i: { sessionId: g('Session', a.sessionId) } } }),
+  'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
+  'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
+}
+
+/** Operations with no other tenant to attack, and why. Each still runs once per credential and must leak nothing of A. */
+const TARGETLESS: Record<string, { reason: string; probe?: string }> = {
+  'Query.me': { reason: 'answers about the caller only', probe: '{ me { user { id email } memberships { nodes { id } } sessions { nodes { id } } } }' },
+  'Query.organizations': { reason: 'lists what the caller reaches', probe: '{ organizations { nodes { id name businesses { nodes { id name } } } } }' },
+  'Query.plans': { reason: 'public catalog' },
+  'Query.serviceStatus': { reason: 'public instance status' },
+  'Subscription.serviceStatusChanged': { reason: 'public instance status' },
+  'Mutation.signUp': { reason: 'creates a new account' },
+  'Mutation.verifyEmail': { reason: 'needs the code sent to the mailbox' },
+  'Mutation.resendVerificationCode': { reason: 'sends only to the mailbox; answers the same for every email' },
+  'Mutation.logIn': { reason: 'needs the password' },
+  'Mutation.signInWithGoogle': { reason: 'needs a Google ID token for the account' },
+  'Mutation.refreshSession': { reason: 'needs the refresh token' },
+  'Mutation.logOut': { reason: 'ends the caller\'s own session' },
+  'Mutation.requestPasswordReset': { reason: 'sends only to the mailbox; answers the same for every email' },
+  'Mutation.resetPassword': { reason: 'needs the code sent to the mailbox' },
+  'Mutation.createOrganization': { reason: 'creates an organization owned by the caller' },
+  'Mutation.acceptInvitation': { reason: 'needs the invitation token sent to the invitee, and the invitee\'s verified email' },
+}
+
+/** Node types anyone may read. */
+const PUBLIC_NODE_TYPES = new Set(['Plan'])
+
+/** Things some credentials legitimately see: [credential, Node type]. */
+const LEGITIMATE = new Set([
+  'embedNarrowA1:Organization', // a widget of A1 shows its organization's branding
+  'embedNarrowA1:Business', // the business the token was made for, with business:read
+  'memberOfA2:Organization', // a member of one business sees the organization's name
+])
+
+const g = toGlobalId
+
+isolation.before(async (ctx) => {
+  ctx.t = await openTestApp(buildApp)
+  const db = ctx.t.test.db
+  const owner = await insertUser(db, { email: 'owner@alpha.example' })
+  const orgA = await insertOrganization(db, { kind: 'agency', name: 'Alpha Agency', businesses: 2 })
+  const [businessId, otherBusinessId] = orgA.businessIds as [string, string]
+  await db('businesses').where({ id: businessId }).update({ name: 'Alpha One' })
+  await db('businesses').where({ id: otherBusinessId }).update({ name: 'Alpha Two' })
+  const membershipId = await insertMembership(db, owner.id, orgA.id, 'owner')
+  const [invitation] = await db('invitations')
+    .insert({ organization_id: orgA.id, email: 'invitee@alpha.example', role: 'admin', token_hash: sha256(randomToken()), expires_at: new Date(Date.now() + 86_400_000) })
+    .returning('id')
+  const keyA = await insertApiKey(db, orgA.id, ['calls:read', 'business:read', 'embed_tokens:create'])
+  const ownerLogin = await logIn(ctx.t, owner.email)
+  const session = await db('user_sessions').where({ user_id: owner.id }).first()
+  const keyRow = await db('api_keys').where({ id: keyA.id }).first()
+  ctx.a = {
+    orgId: orgA.id,
+    businessId,
+    otherBusinessId,
+    ownerId: owner.id,
+    membershipId,
+    invitationId: invitation.id,
+    apiKeyId: keyA.id,
+    sessionId: session.id,
+    secrets: ['Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id],
+  }
+  void ownerLogin
+
+  // Tenant B, agency C and the credentials that attack A.
+  const orgB = await insertOrganization(db, { kind: 'direct', name: 'Bravo Bakery' })
+  const ownerB = await insertUser(db)
+  await insertMembership(db, ownerB.id, orgB.id, 'owner')
+  const orgC = await insertOrganization(db, { kind: 'agency', name: 'Charlie Agency' })
+  const ownerC = await insertUser(db)
+  await insertMembership(db, ownerC.id, orgC.id, 'owner')
+  const memberOfA2 = await insertUser(db)
+  await insertMembership(db, memberOfA2.id, orgA.id, 'admin', otherBusinessId)
+  const allScopes = ['business:read', 'business:manage', 'calls:read', 'recordings:read', 'leads:read', 'leads:write', 'agent:read', 'agent:write', 'connectors:manage', 'billing:read', 'billing:manage', 'members:manage', 'api_keys:manage', 'embed_tokens:create'] as const
+  const keyB = await insertApiKey(db, orgB.id, [...allScopes])
+  const keyForNarrow = await insertApiKey(db, orgA.id, ['business:read', 'embed_tokens:create'])
+  ctx.credentials = {
+    otherOrganizationUser: await logIn(ctx.t, ownerB.email),
+    agencyNotOwning: await logIn(ctx.t, ownerC.email),
+    otherOrganizationApiKey: keyB.secret,
+    embedOtherBusiness: await embedToken(ctx.t, keyB.secret, orgB.businessIds[0] as string, ['BUSINESS_READ', 'CALLS_READ', 'AGENT_WRITE', 'LEADS_WRITE']),
+    embedNarrowA1: await embedToken(ctx.t, keyForNarrow.secret, businessId, ['BUSINESS_READ']),
+    memberOfA2: await logIn(ctx.t, memberOfA2.email),
+    anonymous: null,
+  }
+  // First uses record last_used_at on API keys; do them now so snapshots compare like with like.
+  for (const token of Object.values(ctx.credentials)) await graphqlRequest(ctx.t.app, '{ serviceStatus { state } }', {}, token ? { token } : {})
+})
+isolation.after((ctx) => ctx.t.close())
+
+async function logIn(t: TestApp, email: string): Promise<string> {
+  const result = await graphqlRequest(t.app, 'mutation($i: LogInInput!) { logIn(input: $i) { tokens { accessToken } } }', { i: { email, password: TEST_PASSWORD } })
+  return result.data.logIn.tokens.accessToken
+}
+
+async function embedToken(t: TestApp, apiKey: string, businessId: string, permissions: string[]): Promise<string> {
+  const result = await graphqlRequest(t.app, 'mutation($i: CreateEmbedTokenInput!) { createEmbedToken(input: $i) { token userErrors { code } } }', { i: { businessId: g('Business', businessId), permissions } }, { token: apiKey })
+  return result.data.createEmbedToken.token
+}
+
+/** A digest of every table but the append-only logs that attempts are allowed to write. */
+async function snapshot(t: TestApp): Promise<string> {
+  const { rows } = await t.test.db.raw(`select table_name from information_schema.tables where table_schema = 'public' and table_name not in ('audit_log', 'rate_limit_buckets') and table_name not like 'knex_%' order by 1`)
+  const hash = createHash('sha256')
+  for (const { table_name: table } of rows as Array<{ table_name: string }>) {
+    const { rows: digest } = await t.test.db.raw(`select count(*) as n, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as md5 from "${table}" t`)
+    hash.update(`${table}:${digest[0].n}:${digest[0].md5};`)
+  }
+  return hash.digest('hex')
+}
+
+function leaked(result: GraphQLResult, a: TenantA): string[] {
+  const body = JSON.stringify({ data: result.data, errors: result.errors })
+  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId)]
+  return [...a.secrets, ...globalIds].filter((secret) => body.includes(secret))
+}
+
+const rootFields = () => {
+  const schema = buildApiSchema()
+  return [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((type) => Object.keys(type?.getFields() ?? {}).map((field) => `${type?.name}.${field}`))
+}
+
+isolation('every root field is either attacked here or explained as targetless', () => {
+  const unlisted = rootFields().filter((field) => !(field in ATTACKS) && !(field in TARGETLESS))
+  assert.equal(unlisted, [], `add these to ATTACKS or TARGETLESS: ${unlisted.join(', ')}`)
+  const stale = [...Object.keys(ATTACKS), ...Object.keys(TARGETLESS)].filter((field) => !rootFields().includes(field))
+  assert.equal(stale, [])
+})
+
+isolation('every attack on tenant A is refused, returns none of its data and changes nothing', async (ctx) => {
+  const failures: string[] = []
+  for (const [field, attack] of Object.entries(ATTACKS)) {
+    if (field === 'Query.node' || field === 'Query.nodes') continue
+    for (const [credential, token] of Object.entries(ctx.credentials)) {
+      const before = await snapshot(ctx.t)
+      const { query, variables } = attack(ctx.a)
+      const result = await graphqlRequest(ctx.t.app, query, variables, token ? { token } : {})
+      const codes = (result.errors ?? []).map((e) => e.extensions.code)
+      const allowed = credential === 'anonymous' ? ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'] : ['FORBIDDEN', 'NOT_FOUND']
+      if (codes.length === 0 || !codes.every((c) => allowed.includes(c))) failures.push(`${field} as ${credential}: codes ${JSON.stringify(codes)} data ${JSON.stringify(result.data)}`)
+      const leaks = leaked(result, ctx.a)
+      if (leaks.length) failures.push(`${field} as ${credential}: leaked ${leaks.join(', ')}`)
+      if ((await snapshot(ctx.t)) !== before) failures.push(`${field} as ${credential}: changed the database`)
+    }
+  }
+  assert.equal(failures, [])
+})
+
+isolation('node(id:) and nodes(ids:) return null for every Node type of tenant A', async (ctx) => {
+  const schema = buildApiSchema()
+  const nodeTypes = Object.values(schema.getTypeMap())
+    .filter((type) => isObjectType(type) && type.getInterfaces().some((i) => isInterfaceType(i) && i.name === 'Node'))
+    .map((type) => type.name)
+    .filter((name) => !PUBLIC_NODE_TYPES.has(name))
+  const ids: Record<string, string> = {
+    Organization: g('Organization', ctx.a.orgId),
+    Business: g('Business', ctx.a.businessId),
+    User: g('User', ctx.a.ownerId),
+    Membership: g('Membership', ctx.a.membershipId),
+    Invitation: g('Invitation', ctx.a.invitationId),
+    ApiKey: g('ApiKey', ctx.a.apiKeyId),
+    Session: g('Session', ctx.a.sessionId),
+  }
+  assert.equal(nodeTypes.filter((type) => !(type in ids)), [], 'every Node type needs a tenant-A instance here')
+  const failures: string[] = []
+  for (const [credential, token] of Object.entries(ctx.credentials)) {
+    for (const type of nodeTypes) {
+      if (LEGITIMATE.has(`${credential}:${type}`)) continue
+      const single = await graphqlRequest(ctx.t.app, `query($id: ID!) { node(id: $id) { __typename id } }`, { id: ids[type] }, token ? { token } : {})
+      if (single.data?.node !== null && !(credential === 'anonymous' && single.errors)) failures.push(`node(${type}) as ${credential}: ${JSON.stringify(single.data)}`)
+      const many = await graphqlRequest(ctx.t.app, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [ids[type]] }, token ? { token } : {})
+      if (many.data && JSON.stringify(many.data.nodes) !== '[null]') failures.push(`nodes(${type}) as ${credential}: ${JSON.stringify(many.data)}`)
+    }
+  }
+  assert.equal(failures, [])
+})
+
+isolation('targetless operations leak nothing of tenant A to other credentials', async (ctx) => {
+  const failures: string[] = []
+  for (const [field, { probe }] of Object.entries(TARGETLESS)) {
+    if (!probe) continue
+    for (const [credential, token] of Object.entries(ctx.credentials)) {
+      if (credential === 'embedNarrowA1' || credential === 'memberOfA2') continue // members of A, by design
+      const result = await graphqlRequest(ctx.t.app, probe, {}, token ? { token } : {})
+      const leaks = leaked(result, ctx.a)
+      if (leaks.length) failures.push(`${field} as ${credential}: leaked ${leaks.join(', ')}`)
+    }
+  }
+  assert.equal(failures, [])
+})
+
+isolation('a member limited to one business sees only that business of the organization', async (ctx) => {
+  const result = await graphqlRequest(ctx.t.app, '{ organizations { nodes { name businesses { nodes { name } } } } }', {}, { token: ctx.credentials.memberOfA2 as string })
+  assert.equal(result.data.organizations.nodes, [{ name: 'Alpha Agency', businesses: { nodes: [{ name: 'Alpha Two' }] } }])
+})
+
+isolation.run()
