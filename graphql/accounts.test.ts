@@ -3,6 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
 import type { Config } from '../core/index.ts'
+import { insertMembership, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
 import { errorCodes, graphqlRequest } from '../core/testing/graphql-request.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
 
@@ -147,10 +148,35 @@ accounts('a bad bearer token is UNAUTHENTICATED, while public queries work witho
   assert.equal(anonymous.data, { me: null, plans: { totalCount: 5 } })
 })
 
-accounts('no password, code or token ever reaches the logs', async (ctx) => {
+accounts('sign-ups are rate limited per client address', async (ctx) => {
+  const codes: string[] = []
+  for (let i = 0; i < 12; i++) {
+    const result = await graphqlRequest(
+      ctx.t.app,
+      'mutation($input: SignUpInput!) { signUp(input: $input) { userErrors { code } } }',
+      { input: { email: `burst${i}@example.com`, password: PASSWORD, organizationName: `Burst ${i}`, organizationKind: 'DIRECT' } },
+      { ip: '203.0.113.50' },
+    )
+    codes.push(errorCodes(result)[0] ?? 'ok')
+  }
+  assert.equal(codes.slice(0, 10), Array(10).fill('ok'))
+  assert.equal(codes.slice(10), ['RATE_LIMITED', 'RATE_LIMITED'])
+  assert.is((await ctx.t.test.db('users').where('email', 'like', 'burst%')).length, 10)
+})
+
+accounts('no password, code, token or API key ever reaches the logs', async (ctx) => {
+  const org = await ctx.t.test.db('organizations').where({ name: 'Dana Dental' }).first()
+  const admin = await insertUser(ctx.t.test.db, { email: 'admin@dana.example' })
+  await insertMembership(ctx.t.test.db, admin.id, org.id, 'admin')
+  const token = (await logIn(ctx, admin.email, TEST_PASSWORD, '198.51.100.200')).data.logIn.tokens.accessToken
+  const created = await graphqlRequest(ctx.t.app, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }', { input: { organizationId: Buffer.from(`Organization:${org.id}`).toString('base64url'), name: 'log probe', scopes: ['CALLS_READ'] } }, { token })
+  const apiKey: string = created.data.createApiKey.secret
+  await graphqlRequest(ctx.t.app, '{ organizations { totalCount } }', {}, { token: apiKey })
   const all = ctx.logs.join('')
+  assert.not.ok(all.includes(apiKey), 'an API key was logged')
+  assert.not.ok(all.includes(apiKey.slice(16)), 'an API key secret was logged')
   assert.ok(all.length > 1000, 'the flows above were logged at trace level')
-  const secrets = [PASSWORD, NEW_PASSWORD, ...ctx.t.app.mailer.outbox.map((m) => m.text.match(/\b(\d{6})\b/)?.[1]).filter((c): c is string => !!c)]
+  const secrets = [PASSWORD, NEW_PASSWORD, TEST_PASSWORD, ...ctx.t.app.mailer.outbox.map((m) => m.text.match(/\b(\d{6})\b/)?.[1]).filter((c): c is string => !!c)]
   for (const secret of secrets) assert.not.ok(all.includes(secret), `log contains a secret (${secret.length} chars)`)
   assert.not.ok(/alr_[A-Za-z0-9_-]{20}/.test(all), 'a refresh token was logged')
   assert.not.ok(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(all), 'a JWT was logged')

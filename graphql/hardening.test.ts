@@ -40,6 +40,15 @@ hardening('a credential that spends its budget is RATE_LIMITED while others are 
   assert.equal(errorCodes(await graphqlRequest(t.app, dear, {}, { ip: '192.0.2.4' })), [])
 })
 
+hardening('queries nested deeper than the limit are refused before they run', async ({ t }) => {
+  const nest = (levels: number) => `{ organizations { nodes { ${'businesses { nodes { organization { '.repeat(levels)}name${' } } }'.repeat(levels)} } } }`
+  assert.is((await graphqlRequest(t.app, nest(2), {}, { ip: '192.0.2.6' })).status, 200)
+  const tooDeep = await graphqlRequest(t.app, nest(4), {}, { ip: '192.0.2.6' })
+  assert.is(tooDeep.status, 400)
+  assert.not.ok(tooDeep.data)
+  assert.equal([...new Set(errorCodes(tooDeep))], ['GRAPHQL_VALIDATION_FAILED'])
+})
+
 hardening('too many aliases are refused', async ({ t }) => {
   const aliases = Array.from({ length: 21 }, (_, i) => `s${i}: serviceStatus { state }`).join(' ')
   const result = await graphqlRequest(t.app, `{ ${aliases} }`, {}, { ip: '192.0.2.5' })
