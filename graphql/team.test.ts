@@ -131,4 +131,16 @@ team('suspending an organization cuts its members off at once', async (ctx) => {
   assert.is((await q(ctx, `{ node(id: "${toGlobalId('Business', org.businessIds[0] as string)}") { id } }`, {}, token)).data.node, null)
 })
 
+team('members of a white-label agency get its branding on their own emails, never ours', async (ctx) => {
+  const org = await insertOrganization(ctx.t.test.db, { name: 'Brandy Agency' })
+  await ctx.t.test.db('organizations').where({ id: org.id }).update({ white_label: true, branding: { productName: 'Brandy Reception', colorBrand: '#aa3300' } })
+  const user = await insertUser(ctx.t.test.db, { email: 'staff@brandy.example' })
+  await insertMembership(ctx.t.test.db, user.id, org.id, 'member')
+  await graphqlRequest(ctx.t.app, 'mutation { requestPasswordReset(input: { email: "staff@brandy.example" }) { requested } }')
+  const mail = ctx.t.app.mailer.outbox.filter((m) => m.to === 'staff@brandy.example').at(-1)
+  assert.ok(mail)
+  assert.match(`${mail.subject} ${mail.text}`, /Brandy Reception/)
+  assert.not.match(`${mail.subject} ${mail.text} ${mail.html}`, /Answerline/)
+})
+
 team.run()

@@ -33,3 +33,16 @@ export async function organizationBranding(db: Knex, organizationId: string): Pr
   const b = org.branding as Record<string, string | undefined>
   return { productName: b.productName ?? org.name, ...(b.colorBrand && { colorBrand: b.colorBrand }), ...(b.logoUrl && { logoUrl: b.logoUrl }), ...(b.supportEmail && { supportEmail: b.supportEmail }) }
 }
+
+/**
+ * The branding of emails to a person: their agency's when they belong to a white-label agency
+ * (its clients never see our name), ours otherwise.
+ */
+export async function userBranding(db: Knex, userId: string): Promise<Branding | undefined> {
+  const agency = await db('memberships as m')
+    .join('organizations as o', 'o.id', 'm.organization_id')
+    .where({ 'm.user_id': userId, 'o.white_label': true, 'o.status': 'active' })
+    .orderBy('m.created_at')
+    .first('o.id')
+  return agency ? organizationBranding(db, agency.id) : undefined
+}

@@ -4,7 +4,7 @@ import { CODE_TTL_MINUTES, issueCode } from '../auth/one-time-codes.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import { revokeAllSessions } from '../auth/sessions.ts'
 import { AUTH_LIMITS, enforceRateLimits } from '../rate-limit/rate-limiter.ts'
-import { sendAfterCommit, type AccountDeps } from './deps.ts'
+import { sendAfterCommit, userBranding, type AccountDeps } from './deps.ts'
 import { consumeCodeAsUserError, pepperOf } from './sign-up.ts'
 import { email, parseInput, password } from './validation.ts'
 
@@ -18,7 +18,7 @@ export async function requestPasswordReset(deps: AccountDeps, raw: unknown): Pro
   const user = await deps.db('users').where({ email: input.email, status: 'active' }).first('id')
   if (!user) return
   const code = await issueCode(deps.db, pepperOf(deps), { email: input.email, userId: user.id, purpose: 'reset_password' })
-  await sendAfterCommit(deps, input.email, { kind: 'reset_password', code, expiresInMinutes: CODE_TTL_MINUTES })
+  await sendAfterCommit(deps, input.email, { kind: 'reset_password', code, expiresInMinutes: CODE_TTL_MINUTES }, await userBranding(deps.db, user.id))
 }
 
 /**
@@ -39,5 +39,5 @@ export async function resetPassword(deps: AccountDeps, raw: unknown): Promise<vo
     await revokeAllSessions(trx, userId, 'password_reset')
     await recordAudit(trx, { action: 'user.password_reset', actor: { type: 'user', id: userId }, ip: deps.client.ip, userAgent: deps.client.userAgent })
   })
-  await sendAfterCommit(deps, input.email, { kind: 'security_alert', event: 'password_reset', occurredAt: new Date(), ...(deps.client.ip && { ipAddress: deps.client.ip }) })
+  await sendAfterCommit(deps, input.email, { kind: 'security_alert', event: 'password_reset', occurredAt: new Date(), ...(deps.client.ip && { ipAddress: deps.client.ip }) }, await userBranding(deps.db, userId))
 }

@@ -5,7 +5,7 @@ import { verifyPassword } from '../auth/passwords.ts'
 import { createSession, refreshSession, RefreshTokenReusedError, revokeAllSessions, revokeSession, type IssuedTokens } from '../auth/sessions.ts'
 import { userError } from '../errors/user-error.ts'
 import { AUTH_LIMITS, enforceRateLimits } from '../rate-limit/rate-limiter.ts'
-import { sendAfterCommit, type AccountDeps } from './deps.ts'
+import { sendAfterCommit, userBranding, type AccountDeps } from './deps.ts'
 import { email, parseInput } from './validation.ts'
 
 export type SignedIn = IssuedTokens & { userId: string }
@@ -77,7 +77,7 @@ export async function refreshTokens(deps: AccountDeps, raw: unknown): Promise<Si
   } catch (error) {
     if (error instanceof RefreshTokenReusedError) {
       const user = await deps.db('users').where({ id: error.userId }).first('email')
-      if (user) await sendAfterCommit(deps, user.email, { kind: 'security_alert', event: 'refresh_token_reuse', occurredAt: new Date(), ...(deps.client.ip && { ipAddress: deps.client.ip }) })
+      if (user) await sendAfterCommit(deps, user.email, { kind: 'security_alert', event: 'refresh_token_reuse', occurredAt: new Date(), ...(deps.client.ip && { ipAddress: deps.client.ip }) }, await userBranding(deps.db, error.userId))
     }
     throw error
   }

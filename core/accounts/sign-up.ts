@@ -5,7 +5,7 @@ import { hashPassword } from '../auth/passwords.ts'
 import { createSession, type IssuedTokens } from '../auth/sessions.ts'
 import { AUTH_LIMITS, enforceRateLimits } from '../rate-limit/rate-limiter.ts'
 import { userError } from '../errors/user-error.ts'
-import { sendAfterCommit, type AccountDeps } from './deps.ts'
+import { sendAfterCommit, userBranding, type AccountDeps } from './deps.ts'
 import { country, displayName, email, name, parseInput, password, timeZone } from './validation.ts'
 
 const signUpInput = z.object({
@@ -47,7 +47,7 @@ export async function signUp(deps: AccountDeps, raw: unknown): Promise<{ userId:
 
 async function sendVerificationCode(deps: AccountDeps, address: string, userId: string): Promise<void> {
   const code = await issueCode(deps.db, pepperOf(deps), { email: address, userId, purpose: 'verify_email' })
-  await sendAfterCommit(deps, address, { kind: 'verify_email', code, expiresInMinutes: CODE_TTL_MINUTES })
+  await sendAfterCommit(deps, address, { kind: 'verify_email', code, expiresInMinutes: CODE_TTL_MINUTES }, await userBranding(deps.db, userId))
 }
 
 /** Sends a new code to an unverified account; says nothing about whether the email is registered. */
