@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
-import { createKnex, migrateLatest, seedDemo, withDatabaseUrl, type Config, type Role } from './core/index.ts'
-import { resolveDatabase, type ResolvedDatabase } from './core/db/database-lifecycle.ts'
-import { resolveDevSecrets } from './core/config/dev-secrets.ts'
+import { type Config, createKnex, migrateLatest, resolveDatabase, type ResolvedDatabase, resolveDevSecrets, type Role, seedDemo, withDatabaseUrl } from './core/index.ts'
 
 // A second Ctrl-C, or a shutdown stuck this long, ends the process without waiting any more.
 const SHUTDOWN_TIMEOUT_MS = 30_000

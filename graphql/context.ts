@@ -1,11 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
-import type { AccountDeps } from '../core/accounts/deps.ts'
-import { Access } from '../core/auth/access.ts'
-import { authenticate, type Principal } from '../core/auth/principal.ts'
-import type { ClientInfo } from '../core/auth/sessions.ts'
-import type { Config } from '../core/config/config.ts'
-import type { Mailer } from '../core/mail/index.ts'
+import { Access, authenticate, type AccountDeps, type ClientInfo, type Config, type Mailer, type Principal } from '../core/index.ts'
 
 /** What every resolver receives besides its arguments. */
 export interface GraphQLContext {

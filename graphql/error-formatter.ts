@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { GraphQLError, type ExecutionResult } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { AppError, type ErrorCode } from '../core/errors/app-error.ts'
+import { AppError, type ErrorCode } from '../core/index.ts'
 
 /** Codes for requests that never reached a resolver. */
 export type RequestErrorCode = 'BAD_REQUEST' | 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'

@@ -3,8 +3,6 @@ import { GraphQLScalarType, NoSchemaIntrospectionCustomRule, printSchema, type G
 import mercurius, { type IResolvers } from 'mercurius'
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
-import { authenticate, principalId } from '../core/auth/principal.ts'
-import type { ClientInfo } from '../core/auth/sessions.ts'
 import { createContext, withPrincipal } from './context.ts'
 import { formatExecutionErrors } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
@@ -17,6 +15,7 @@ import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
 import { teamResolvers } from './resolvers/team.resolver.ts'
 import { buildApiSchema } from './schema.ts'
+import { authenticate, type ClientInfo, principalId } from '../core/index.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12

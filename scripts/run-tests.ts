@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { readdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { loadConfig } from '../core/config/config.ts'
-import { resolveDatabase } from '../core/db/database-lifecycle.ts'
+import { loadConfig, resolveDatabase } from '../core/index.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const SKIP_DIRS = new Set(['node_modules', '.data', '.git', '.test-output'])

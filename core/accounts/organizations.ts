@@ -2,7 +2,6 @@ import { z } from 'zod'
 import type { Access } from '../auth/access.ts'
 import { recordAudit } from '../audit/audit-log.ts'
 import { AppError } from '../errors/app-error.ts'
-import { userError } from '../errors/user-error.ts'
 import type { AccountDeps } from './deps.ts'
 import { country, name, parseInput, timeZone } from './validation.ts'
 
@@ -41,4 +40,3 @@ export function actorOf(access: Access): { type: 'user' | 'api_key' | 'embed_tok
   return { type: 'user', id: null }
 }
 
-export { userError }

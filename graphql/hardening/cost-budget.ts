@@ -1,5 +1,5 @@
-import { AppError } from '../../core/errors/app-error.ts'
 
+import { AppError } from '../../core/index.ts'
 export interface CostReport {
   requested: number
   /** Most one query may cost. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { AppError } from '../../core/errors/app-error.ts'
+import { AppError } from '../../core/index.ts'
 
 /** Page size limits: large enough for a table view, small enough to keep one query cheap. */
 export const DEFAULT_PAGE_SIZE = 20

@@ -1,5 +1,5 @@
-import { AppError } from '../../core/errors/app-error.ts'
 
+import { AppError } from '../../core/index.ts'
 /** Opaque global id for `node(id:)`: base64url of "Type:localId". */
 export function toGlobalId(type: string, localId: string): string {
   return Buffer.from(`${type}:${localId}`, 'utf8').toString('base64url')

@@ -1,10 +1,8 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import type { Access } from '../../core/auth/access.ts'
-import { isUuid } from '../../core/auth/access.ts'
-import { AppError } from '../../core/errors/app-error.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { permissionToEnum, toEnum } from './support.ts'
+import { type Access, AppError, isUuid } from '../../core/index.ts'
 
 type Row = Record<string, any>
 

@@ -1,9 +1,6 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { requestPasswordReset, resetPassword } from '../../core/accounts/password-reset.ts'
-import { endSession, logIn, refreshTokens, signInWithGoogle, type SignedIn } from '../../core/accounts/sign-in.ts'
-import { resendVerificationCode, signUp, verifyEmail } from '../../core/accounts/sign-up.ts'
-import { AppError } from '../../core/errors/app-error.ts'
 import { fromEnum, localId, mutation } from './support.ts'
+import { AppError, endSession, logIn, refreshTokens, requestPasswordReset, resendVerificationCode, resetPassword, type SignedIn, signInWithGoogle, signUp, verifyEmail } from '../../core/index.ts'
 
 async function authPayload(signedIn: SignedIn, ctx: MercuriusContext) {
   return {

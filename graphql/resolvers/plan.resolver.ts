@@ -1,7 +1,7 @@
 import type { IResolvers } from 'mercurius'
-import { PLAN_KEYS, PLANS, type Plan } from '../../core/billing/plans.ts'
 import { connectionFromArray, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
+import { type Plan, PLAN_KEYS, PLANS } from '../../core/index.ts'
 
 const CATALOG = PLAN_KEYS.map((key) => PLANS[key])
 

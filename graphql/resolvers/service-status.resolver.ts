@@ -1,5 +1,5 @@
 import type { IResolvers } from 'mercurius'
-import { VERSION } from '../../core/version.ts'
+import { VERSION } from '../../core/index.ts'
 
 export const SERVICE_STATUS_TOPIC = 'service.status'
 

@@ -1,8 +1,6 @@
 import type { MercuriusContext } from 'mercurius'
-import { PERMISSIONS, type Permission } from '../../core/auth/permissions.ts'
-import { AppError } from '../../core/errors/app-error.ts'
-import { UserInputError, type UserError } from '../../core/errors/user-error.ts'
 import { fromGlobalId } from '../relay/global-id.ts'
+import { AppError, type Permission, PERMISSIONS, type UserError, UserInputError } from '../../core/index.ts'
 
 /**
  * Runs a mutation's work: refused input becomes `userErrors` in the payload (the work wrote

@@ -1,8 +1,6 @@
 import type { IResolvers } from 'mercurius'
-import { createEmbedToken, createOrganizationApiKey, revokeOrganizationApiKey } from '../../core/accounts/api-key-management.ts'
-import { acceptInvitation, inviteMember, removeMember, revokeInvitation, updateMemberRole } from '../../core/accounts/members.ts'
-import { createBusiness, createOrganization } from '../../core/accounts/organizations.ts'
 import { fromEnum, localId, mutation, optionalLocalId, permissionFromEnum, permissionToEnum } from './support.ts'
+import { acceptInvitation, createBusiness, createEmbedToken, createOrganization, createOrganizationApiKey, inviteMember, removeMember, revokeInvitation, revokeOrganizationApiKey, updateMemberRole } from '../../core/index.ts'
 
 type Input = Record<string, any>
 

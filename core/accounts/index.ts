@@ -1,0 +1,7 @@
+export { createEmbedToken, createOrganizationApiKey, revokeOrganizationApiKey } from './api-key-management.ts'
+export type { AccountDeps } from './deps.ts'
+export { acceptInvitation, inviteMember, removeMember, revokeInvitation, updateMemberRole } from './members.ts'
+export { createBusiness, createOrganization } from './organizations.ts'
+export { requestPasswordReset, resetPassword } from './password-reset.ts'
+export { endSession, logIn, refreshTokens, signInWithGoogle, type SignedIn } from './sign-in.ts'
+export { resendVerificationCode, signUp, verifyEmail } from './sign-up.ts'
