@@ -39,7 +39,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     // Behind a load balancer the client address comes from X-Forwarded-For; rate limits key on it.
     trustProxy: config.trustProxy,
   })
-  if (config.auth.jwtKeys.length === 0 || !config.auth.pepper) throw new Error('auth secrets must be resolved (resolveDevSecrets) before the app is built')
+  if (config.auth.jwtKeys.length === 0 || !config.auth.pepper || !config.twilio.authToken || !config.voice.workerSecret) {
+    throw new Error('secrets must be resolved (resolveDevSecrets) before the app is built')
+  }
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

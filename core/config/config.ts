@@ -34,6 +34,12 @@ const envSchema = z.object({
   RESEND_API_KEY: z.string().min(1).optional(),
   RESEND_BASE_URL: z.url().optional(),
   MAIL_FROM: z.string().min(3).default('Answerline <no-reply@answerline.local>'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+  WORKER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  CALL_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(240).default(10),
+  CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
 })
 
 export type Role = 'api' | 'worker' | 'all'
@@ -65,6 +71,19 @@ export interface Config {
     readonly google: { readonly clientId: string | null; readonly jwksUrl: string; readonly issuers: readonly string[] }
   }
   readonly mail: { readonly resendApiKey: string | null; readonly resendBaseUrl: string | null; readonly from: string }
+  readonly twilio: {
+    /** Null outside production when unset: numbers cannot be bought, but webhooks still verify. */
+    readonly accountSid: string | null
+    /** Signs Twilio's webhooks; generated into DATA_DIR outside production when unset. */
+    readonly authToken: string | null
+    readonly apiBaseUrl: string
+  }
+  readonly voice: {
+    /** Shared bearer secret between the media worker and the api; generated outside production when unset. */
+    readonly workerSecret: string | null
+    readonly reservationMinutes: number
+    readonly callTokenTtlSeconds: number
+  }
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable at once. */
@@ -97,6 +116,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.AUTH_PEPPER) problems.push('AUTH_PEPPER: required in production')
     // Without it, emails (with their codes) would go to the dev outbox on stdout.
     if (!e.RESEND_API_KEY) problems.push('RESEND_API_KEY: required in production')
+    if (!e.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required in production')
+    if (!e.TWILIO_ACCOUNT_SID) problems.push('TWILIO_ACCOUNT_SID: required in production')
+    if (!e.WORKER_SECRET) problems.push('WORKER_SECRET: required in production')
   }
   if (e.NODE_ENV !== 'test' && e.BCRYPT_COST < 12) problems.push('BCRYPT_COST: must be at least 12 outside tests')
   if (problems.length) throw new ConfigError(problems)
@@ -133,6 +155,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       google: { clientId: e.GOOGLE_CLIENT_ID ?? null, jwksUrl: e.GOOGLE_JWKS_URL, issuers: listOf(e.GOOGLE_ISSUERS) },
     },
     mail: { resendApiKey: e.RESEND_API_KEY ?? null, resendBaseUrl: e.RESEND_BASE_URL ?? null, from: e.MAIL_FROM },
+    twilio: { accountSid: e.TWILIO_ACCOUNT_SID ?? null, authToken: e.TWILIO_AUTH_TOKEN ?? null, apiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, '') },
+    voice: { workerSecret: e.WORKER_SECRET ?? null, reservationMinutes: e.CALL_RESERVATION_MINUTES, callTokenTtlSeconds: e.CALL_TOKEN_TTL_SECONDS },
   })
 }
 
@@ -155,13 +179,24 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     BCRYPT_COST: '4',
     AUTH_JWT_KEYS: `test=${secret()}`,
     AUTH_PEPPER: secret(),
+    TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: secret(),
+    WORKER_SECRET: secret(),
     ...overrides,
   })
 }
 
 /** The same config with development secrets filled in (see dev-secrets.ts). */
-export function withAuthSecrets(config: Config, secrets: { jwtKeys: Array<{ kid: string; secret: string }>; pepper: string }): Config {
-  return deepFreeze({ ...config, auth: { ...config.auth, jwtKeys: secrets.jwtKeys, pepper: secrets.pepper } })
+export function withDevSecrets(
+  config: Config,
+  secrets: { jwtKeys: Array<{ kid: string; secret: string }>; pepper: string; twilioAuthToken: string; workerSecret: string },
+): Config {
+  return deepFreeze({
+    ...config,
+    auth: { ...config.auth, jwtKeys: secrets.jwtKeys, pepper: secrets.pepper },
+    twilio: { ...config.twilio, authToken: secrets.twilioAuthToken },
+    voice: { ...config.voice, workerSecret: secrets.workerSecret },
+  })
 }
 
 function deepFreeze<T extends object>(value: T): T {

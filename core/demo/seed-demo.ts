@@ -1,7 +1,8 @@
 import bcrypt from 'bcryptjs'
 import type { Knex } from 'knex'
 import { PLANS } from '../billing/plans.ts'
-import { AgentConfig, BillingAccount, Business, Membership, MinuteLedgerEntry, Organization, PhoneNumber, User } from '../db/models/index.ts'
+import { appendLedger } from '../billing/minute-ledger.ts'
+import { AgentConfig, BillingAccount, Business, Membership, Organization, PhoneNumber, User } from '../db/models/index.ts'
 
 /** Fixed ids make the seed idempotent: a second run finds every row and changes nothing. */
 export const DEMO_IDS = {
@@ -83,15 +84,16 @@ async function insertDemo(trx: Knex.Transaction): Promise<void> {
     currentPeriodStart: periodStart,
     currentPeriodEnd: periodEnd,
   })
-  await MinuteLedgerEntry.query(trx).insert({
-    billingAccountId: DEMO_IDS.billing,
-    kind: 'allowance',
-    bucket: 'included',
-    minutes: PLANS[DEMO_PLAN].includedMinutes ?? 0,
-    periodStart,
-    idempotencyKey: `demo:allowance:${DEMO_IDS.billing}`,
-    note: 'Demo plan allowance',
-  })
+  await appendLedger(trx, DEMO_IDS.billing, [
+    {
+      kind: 'allowance',
+      bucket: 'included',
+      minutes: PLANS[DEMO_PLAN].includedMinutes ?? 0,
+      periodStart,
+      idempotencyKey: `demo:allowance:${DEMO_IDS.billing}`,
+      note: 'Demo plan allowance',
+    },
+  ])
 }
 
 /** The demo number follows DEMO_PHONE_NUMBER: a changed value is attached on the next seed. */

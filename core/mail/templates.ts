@@ -18,6 +18,7 @@ export type EmailTemplate =
   | { kind: 'reset_password'; code: string; expiresInMinutes: number }
   | { kind: 'invitation'; organizationName: string; inviterName: string; role: string; acceptUrl: string; expiresInDays: number }
   | { kind: 'security_alert'; event: SecurityEvent; occurredAt: Date; ipAddress?: string; userAgent?: string }
+  | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
 
 export interface RenderedEmail {
   subject: string
@@ -79,6 +80,18 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
       }
     case 'security_alert':
       return describeSecurityAlert(template, branding)
+    case 'low_balance': {
+      const then = {
+        refuse: 'callers will hear a polite message that the line is unavailable',
+        forward: 'calls will be forwarded to your own number',
+        take_message: 'callers will be asked to leave a message',
+      }[template.outOfMinutesBehavior]
+      return {
+        subject: `${template.accountName} has ${plural(template.minutesLeft, 'minute')} of calls left`,
+        intro: [`Your ${product} receptionist for ${template.accountName} has ${plural(template.minutesLeft, 'minute')} left this period. When they run out, ${then}.`],
+        outro: ['Top up minutes or change your plan to keep every call answered.'],
+      }
+    }
   }
 }
 

@@ -1,0 +1,14 @@
+import type { DomainPlugin } from '../core/index.ts'
+import { voicePlugin } from './voice.plugin.ts'
+
+export { readConsentAnswer } from './consent.ts'
+export { isOpen, type WorkingHours } from './working-hours.ts'
+export { verifyCallToken, type CallTokenClaims } from './call-token.ts'
+
+/** Twilio's webhooks and the worker's requests are served by api instances. */
+export const voiceDomain: DomainPlugin = {
+  roles: ['api'],
+  register: async (app) => {
+    await app.register(voicePlugin)
+  },
+}
