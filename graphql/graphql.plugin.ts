@@ -10,6 +10,8 @@ import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
 import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
 import { authResolvers } from './resolvers/auth.resolver.ts'
+import { numberResolvers } from './resolvers/number.resolver.ts'
+import { createTwilioClient } from '../voice/index.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
@@ -56,9 +58,20 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const allowedOrigins = new Set(app.config.graphql.allowedOrigins)
 
   const schema = buildApiSchema()
+  const twilio = createTwilioClient(app.config.twilio)
+  const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
   await app.register(mercurius, {
     schema,
-    resolvers: mergeResolvers([{ DateTime: dateTimeScalar(schema) } as IResolvers, nodeResolvers, planResolvers, serviceStatusResolvers, accountResolvers, authResolvers, teamResolvers]),
+    resolvers: mergeResolvers([
+      { DateTime: dateTimeScalar(schema) } as IResolvers,
+      nodeResolvers,
+      planResolvers,
+      serviceStatusResolvers,
+      accountResolvers,
+      authResolvers,
+      teamResolvers,
+      numberResolvers(numbers),
+    ]),
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,

@@ -32,6 +32,8 @@ interface TenantA {
   invitationId: string
   apiKeyId: string
   sessionId: string
+  phoneNumberId: string
+  blockedNumberId: string
   /** Strings that must never reach another tenant. */
   secrets: string[]
 }
@@ -49,6 +51,12 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.revokeApiKey': (a) => ({ query: 'mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { id } } }', variables: { i: { apiKeyId: g('ApiKey', a.apiKeyId) } } }),
   'Mutation.createEmbedToken': (a) => ({ query: 'mutation($i: CreateEmbedTokenInput!) { createEmbedToken(input: $i) { token } }', variables: { i: { businessId: g('Business', a.businessId), permissions: ['BUSINESS_READ'] } } }),
   'Mutation.revokeSession': (a) => ({ query: 'mutation($i: RevokeSessionInput!) { revokeSession(input: $i) { revokedSessionId } }', variables: { i: { sessionId: g('Session', a.sessionId) } } }),
+  'Query.availablePhoneNumbers': (a) => ({ query: 'query($b: ID!) { availablePhoneNumbers(businessId: $b) { nodes { e164 } } }', variables: { b: g('Business', a.businessId) } }),
+  'Mutation.purchasePhoneNumber': (a) => ({ query: 'mutation($i: PurchasePhoneNumberInput!) { purchasePhoneNumber(input: $i) { phoneNumber { id } } }', variables: { i: { businessId: g('Business', a.businessId), phoneNumber: '+14155550100' } } }),
+  'Mutation.attachPhoneNumber': (a) => ({ query: 'mutation($i: AttachPhoneNumberInput!) { attachPhoneNumber(input: $i) { phoneNumber { id } } }', variables: { i: { businessId: g('Business', a.businessId), phoneNumber: '+14155550100' } } }),
+  'Mutation.releasePhoneNumber': (a) => ({ query: 'mutation($i: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $i) { releasedPhoneNumberId } }', variables: { i: { phoneNumberId: g('PhoneNumber', a.phoneNumberId) } } }),
+  'Mutation.blockNumber': (a) => ({ query: 'mutation($i: BlockNumberInput!) { blockNumber(input: $i) { blockedNumber { id } } }', variables: { i: { organizationId: g('Organization', a.orgId), phoneNumber: '+15550009999' } } }),
+  'Mutation.unblockNumber': (a) => ({ query: 'mutation($i: UnblockNumberInput!) { unblockNumber(input: $i) { unblockedNumberId } }', variables: { i: { blockedNumberId: g('BlockedNumber', a.blockedNumberId) } } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }
@@ -80,6 +88,7 @@ const PUBLIC_NODE_TYPES = new Set(['Plan'])
 const LEGITIMATE = new Set([
   'embedNarrowA1:Organization', // a widget of A1 shows its organization's branding
   'embedNarrowA1:Business', // the business the token was made for, with business:read
+  'embedNarrowA1:PhoneNumber', // that business's own numbers, with business:read
   'memberOfA2:Organization', // a member of one business sees the organization's name
 ])
 
@@ -98,6 +107,8 @@ isolation.before(async (ctx) => {
     .insert({ organization_id: orgA.id, email: 'invitee@alpha.example', role: 'admin', token_hash: sha256(randomToken()), expires_at: new Date(Date.now() + 86_400_000) })
     .returning('id')
   const keyA = await insertApiKey(db, orgA.id, ['calls:read', 'business:read', 'embed_tokens:create'])
+  const [phoneNumber] = await db('phone_numbers').insert({ business_id: businessId, e164: '+15550101010', source: 'attached' }).returning('id')
+  const [blocked] = await db('blocked_numbers').insert({ organization_id: orgA.id, e164: '+15550202020', reason: 'Alpha spam' }).returning('id')
   const ownerLogin = await logIn(ctx.t, owner.email)
   const session = await db('user_sessions').where({ user_id: owner.id }).first()
   const keyRow = await db('api_keys').where({ id: keyA.id }).first()
@@ -110,7 +121,9 @@ isolation.before(async (ctx) => {
     invitationId: invitation.id,
     apiKeyId: keyA.id,
     sessionId: session.id,
-    secrets: ['Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id],
+    phoneNumberId: phoneNumber.id,
+    blockedNumberId: blocked.id,
+    secrets: ['Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
   }
   void ownerLogin
 
@@ -163,7 +176,7 @@ async function snapshot(t: TestApp): Promise<string> {
 
 function leaked(result: GraphQLResult, a: TenantA): string[] {
   const body = JSON.stringify({ data: result.data, errors: result.errors })
-  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId)]
+  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId)]
   return [...a.secrets, ...globalIds].filter((secret) => body.includes(secret))
 }
 
@@ -212,6 +225,8 @@ isolation('node(id:) and nodes(ids:) return null for every Node type of tenant A
     Invitation: g('Invitation', ctx.a.invitationId),
     ApiKey: g('ApiKey', ctx.a.apiKeyId),
     Session: g('Session', ctx.a.sessionId),
+    PhoneNumber: g('PhoneNumber', ctx.a.phoneNumberId),
+    BlockedNumber: g('BlockedNumber', ctx.a.blockedNumberId),
   }
   assert.equal(nodeTypes.filter((type) => !(type in ids)), [], 'every Node type needs a tenant-A instance here')
   const failures: string[] = []

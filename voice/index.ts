@@ -4,6 +4,8 @@ import { voicePlugin } from './voice.plugin.ts'
 export { readConsentAnswer } from './consent.ts'
 export { isOpen, type WorkingHours } from './working-hours.ts'
 export { verifyCallToken, type CallTokenClaims } from './call-token.ts'
+export { attachNumber, purchaseNumber, releaseNumber, searchAvailableNumbers, type NumberDeps } from './numbers.ts'
+export { createTwilioClient, type TwilioClient } from './twilio/twilio-client.ts'
 
 /** Twilio's webhooks and the worker's requests are served by api instances. */
 export const voiceDomain: DomainPlugin = {

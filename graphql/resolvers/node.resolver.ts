@@ -1,6 +1,7 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
 import { fromGlobalId } from '../relay/global-id.ts'
 import { accountNodeLoaders } from './account.resolver.ts'
+import { numberNodeLoaders } from './number.resolver.ts'
 import { loadPlanNode } from './plan.resolver.ts'
 
 type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object | null> | object | null
@@ -12,6 +13,7 @@ type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object
 const nodeLoaders: Record<string, NodeLoader> = {
   Plan: loadPlanNode,
   ...accountNodeLoaders,
+  ...numberNodeLoaders,
 }
 
 async function loadNode(globalId: string, context: MercuriusContext): Promise<object | null> {
