@@ -45,6 +45,11 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Time spent in the app, for load balancers, browsers' dev tools and the benchmarks.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`)
+    return payload
+  })
 
   await app.register(configPlugin, { config })
   await app.register(dbPlugin)

@@ -138,6 +138,18 @@ inbound('with recording off, the AI is disclosed and the call connects without a
   assert.is((await t.test.db('consent_records').where({ call_id: claims.callId })).length, 0)
 })
 
+inbound('owners hear once per period that minutes are running low', async ({ t }) => {
+  const business = await insertVoiceBusiness(t.test.db, { minutes: 35 })
+  await ring(t, business)
+  await ring(t, business)
+  // Alerts are sent after the answer; give them a moment.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const alerts = t.app.mailer.outbox.filter((m) => m.to === business.ownerEmail)
+  assert.is(alerts.length, 1)
+  assert.match(alerts[0]?.subject ?? '', /(15|25) minutes of calls left/)
+  assert.ok((await t.test.db('billing_accounts').where({ id: business.billingAccountId }).first()).low_balance_alerted_at)
+})
+
 inbound('50 concurrent calls against minutes for 10: exactly 10 are answered and the balance never goes negative', async ({ t }) => {
   const business = await insertVoiceBusiness(t.test.db, { minutes: 100 })
   const responses = await Promise.all(Array.from({ length: 50 }, () => ring(t, business)))

@@ -1,26 +1,20 @@
 import type { FastifyInstance } from 'fastify'
-import { billingAccountFor, organizationBranding, PLANS, type PlanKey } from '../core/index.ts'
+import { billingAccountFor, organizationBranding } from '../core/index.ts'
 
-// Warn when a fifth of the period's minutes is left, and never later than at ten minutes.
-const ALERT_SHARE = 0.2
-const ALERT_FLOOR_MINUTES = 10
 // Without a billing period (free plans), warn at most this often.
 const ALERT_EVERY_MS = 30 * 86_400_000
 
 /**
- * Emails the owners once per billing period when a call leaves the business's minutes low, so
- * they can top up before calls are refused. The alert is claimed with one conditional update, so
- * concurrent calls send it once.
+ * Emails the owners, once per billing period, that the business's minutes are running low (the
+ * call gate decides when), so they can top up before calls are refused. The alert is claimed with
+ * one conditional update, so concurrent calls send it once.
  */
 export async function alertLowBalance(app: FastifyInstance, businessId: string): Promise<boolean> {
   const business = await app.db('businesses').where({ id: businessId }).first('organization_id', 'name')
   const account = business && (await billingAccountFor(app.db, { id: businessId, organizationId: business.organization_id }))
   if (!account) return false
-  const row = await app.db('billing_accounts').where({ id: account.id }).first('included_minutes', 'topup_minutes', 'plan', 'current_period_start', 'display_name')
-  const included = PLANS[row.plan as PlanKey]?.includedMinutes ?? 0
-  const threshold = Math.max(ALERT_FLOOR_MINUTES, Math.round(included * ALERT_SHARE))
+  const row = await app.db('billing_accounts').where({ id: account.id }).first('included_minutes', 'topup_minutes', 'current_period_start', 'display_name')
   const left = row.included_minutes + row.topup_minutes
-  if (left >= threshold) return false
   const claimed = await app.db('billing_accounts')
     .where({ id: account.id })
     .where((q) =>

@@ -48,27 +48,6 @@ export async function appendLedger(trx: Knex.Transaction, billingAccountId: stri
 }
 
 /**
- * Reserves up to `wanted` minutes for a call, included minutes first. The account row is locked
- * for the rest of the transaction, so concurrent calls queue here and cannot overspend.
- * Returns the minutes reserved: 0 when fewer than `minimum` are available.
- */
-export async function reserveMinutes(
-  trx: Knex.Transaction,
-  input: { billingAccountId: string; callId: string; businessId: string; wanted: number; minimum: number },
-): Promise<number> {
-  const account = await trx('billing_accounts').where({ id: input.billingAccountId }).forUpdate().first('included_minutes', 'topup_minutes')
-  const available = account.included_minutes + account.topup_minutes
-  if (available < input.minimum) return 0
-  const take = Math.min(input.wanted, available)
-  const fromIncluded = Math.min(take, account.included_minutes)
-  await appendLedger(trx, input.billingAccountId, [
-    { kind: 'reservation', bucket: 'included', minutes: -fromIncluded, callId: input.callId, businessId: input.businessId },
-    { kind: 'reservation', bucket: 'topup', minutes: -(take - fromIncluded), callId: input.callId, businessId: input.businessId },
-  ])
-  return take
-}
-
-/**
  * Settles a call: its reservations are released to their buckets and the minutes used are
  * debited, included first. Usage never exceeds what was reserved (the worker ends a call before
  * its reservation runs out), so settling can never overdraw. The caller makes it run once.

@@ -75,7 +75,7 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
       case 'take_message':
         return twiml(reply, takeMessageTwiml({ intro: `${decision.agent.disclosure} We can't take your call right now. Please say your name, number and message after the tone.`, language: decision.agent.language, action: url(VOICE_PATHS.message) }))
       case 'answer':
-        void alertLowBalance(app, decision.businessId).catch((error: unknown) => request.log.warn({ err: error }, 'low-balance alert failed'))
+        if (decision.lowBalance) void alertLowBalance(app, decision.businessId).catch((error: unknown) => request.log.warn({ err: error }, 'low-balance alert failed'))
         if (decision.agent.staffFirstSeconds && decision.agent.forwardingNumber) {
           return twiml(reply, dialTwiml({ number: decision.agent.forwardingNumber, callerId: body.From, timeoutSeconds: decision.agent.staffFirstSeconds, action: url(VOICE_PATHS.staffResult), language: decision.agent.language }))
         }
