@@ -1,4 +1,5 @@
 import type { DomainPlugin } from '../core/index.ts'
+import { mediaStreamPlugin } from './media/media-stream.plugin.ts'
 import { voicePlugin } from './voice.plugin.ts'
 
 export { readConsentAnswer } from './consent.ts'
@@ -12,5 +13,13 @@ export const voiceDomain: DomainPlugin = {
   roles: ['api'],
   register: async (app) => {
     await app.register(voicePlugin)
+  },
+}
+
+/** The media worker (Twilio Media Streams <-> OpenAI Realtime) runs in worker instances. */
+export const mediaWorkerDomain: DomainPlugin = {
+  roles: ['worker'],
+  register: async (app) => {
+    await app.register(mediaStreamPlugin)
   },
 }

@@ -40,6 +40,11 @@ const envSchema = z.object({
   WORKER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CALL_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(240).default(10),
   CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_REALTIME_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.openai.com/v1/realtime'),
+  OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
+  OPENAI_TRANSCRIBE_MODEL: z.string().min(1).default('gpt-4o-mini-transcribe'),
+  API_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
 })
 
 export type Role = 'api' | 'worker' | 'all'
@@ -83,7 +88,10 @@ export interface Config {
     readonly workerSecret: string | null
     readonly reservationMinutes: number
     readonly callTokenTtlSeconds: number
+    /** Where the media worker reaches the api (it holds no database credentials of its own). */
+    readonly apiInternalUrl: string
   }
+  readonly openai: { readonly apiKey: string | null; readonly realtimeUrl: string; readonly realtimeModel: string; readonly transcribeModel: string }
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable at once. */
@@ -156,7 +164,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     mail: { resendApiKey: e.RESEND_API_KEY ?? null, resendBaseUrl: e.RESEND_BASE_URL ?? null, from: e.MAIL_FROM },
     twilio: { accountSid: e.TWILIO_ACCOUNT_SID ?? null, authToken: e.TWILIO_AUTH_TOKEN ?? null, apiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, '') },
-    voice: { workerSecret: e.WORKER_SECRET ?? null, reservationMinutes: e.CALL_RESERVATION_MINUTES, callTokenTtlSeconds: e.CALL_TOKEN_TTL_SECONDS },
+    voice: {
+      workerSecret: e.WORKER_SECRET ?? null,
+      reservationMinutes: e.CALL_RESERVATION_MINUTES,
+      callTokenTtlSeconds: e.CALL_TOKEN_TTL_SECONDS,
+      apiInternalUrl: (e.API_INTERNAL_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
+    },
+    openai: { apiKey: e.OPENAI_API_KEY ?? null, realtimeUrl: e.OPENAI_REALTIME_URL, realtimeModel: e.OPENAI_REALTIME_MODEL, transcribeModel: e.OPENAI_TRANSCRIBE_MODEL },
   })
 }
 

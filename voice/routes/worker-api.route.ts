@@ -5,6 +5,23 @@ import { transferCall } from '../transfer.ts'
 import type { TwilioClient } from '../twilio/twilio-client.ts'
 
 const transferBody = z.object({ reason: z.string().min(1).max(200) })
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+// A batch is what a few seconds of conversation produce; more means a confused or hostile worker.
+const transcriptBody = z.object({
+  segments: z
+    .array(
+      z.object({
+        seq: z.number().int().min(0),
+        speaker: z.enum(['caller', 'agent', 'system']),
+        text: z.string().max(20_000),
+        startedMs: z.number().int().min(0),
+        endedMs: z.number().int().min(0).nullable(),
+      }),
+    )
+    .min(1)
+    .max(200),
+})
+const qualityBody = z.object({ quality: z.record(z.string(), z.union([z.number(), z.string(), z.null()])) })
 
 /**
  * What the media worker asks of the api. The worker holds no database credentials; it proves
@@ -15,6 +32,55 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
   app.addHook('onRequest', async (request, reply) => {
     const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? ''
     if (!digestsEqual(sha256(presented), expected)) return reply.code(401).send({ error: 'worker authentication failed' })
+  })
+
+  /** Everything the worker needs to brief the model about the business and this call. */
+  app.get<{ Params: { callId: string } }>('/internal/voice/calls/:callId/agent', async (request, reply) => {
+    if (!UUID.test(request.params.callId)) return reply.code(400).send({ error: 'malformed call id' })
+    const row = await app.db('calls as c')
+      .join('businesses as b', 'b.id', 'c.business_id')
+      .leftJoin('agent_configs as a', 'a.id', 'c.agent_config_id')
+      .where('c.id', request.params.callId)
+      .first('c.id', 'c.from_number', 'c.ended_at', 'b.name', 'b.time_zone', 'a.*')
+    if (!row) return reply.code(404).send({ error: 'call not found' })
+    return {
+      callId: row.id,
+      callerNumber: row.from_number,
+      business: { name: row.name, timeZone: row.time_zone },
+      agent: {
+        language: row.language,
+        voice: row.voice,
+        greeting: row.greeting,
+        systemPrompt: row.system_prompt,
+        knowledge: row.knowledge,
+        services: row.services,
+        workingHours: row.working_hours,
+        captureFields: row.capture_fields,
+        escalationRules: row.escalation_rules,
+        canTransfer: row.forwarding_number !== null,
+      },
+    }
+  })
+
+  /** Transcript segments, in batches; a retried batch changes nothing (segments are keyed by their seq). */
+  app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/transcript', async (request, reply) => {
+    const body = transcriptBody.safeParse(request.body)
+    if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed transcript batch' })
+    const call = await app.db('calls').where({ id: request.params.callId }).first('id', 'business_id')
+    if (!call) return reply.code(404).send({ error: 'call not found' })
+    await app.db('transcript_segments')
+      .insert(body.data.segments.map((s) => ({ call_id: call.id, business_id: call.business_id, seq: s.seq, speaker: s.speaker, text: s.text, started_ms: s.startedMs, ended_ms: s.endedMs })))
+      .onConflict(['call_id', 'seq'])
+      .ignore()
+    return reply.code(204).send()
+  })
+
+  /** Voice quality figures measured by the worker, merged into the call's record. */
+  app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/quality', async (request, reply) => {
+    const body = qualityBody.safeParse(request.body)
+    if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed quality report' })
+    const updated = await app.db('calls').where({ id: request.params.callId }).update({ quality: app.db.raw('quality || ?::jsonb', [JSON.stringify(body.data.quality)]), answered_by: app.db.raw("coalesce(answered_by, 'ai')") })
+    return reply.code(updated ? 204 : 404).send()
   })
 
   app.post<{ Params: { callSid: string } }>('/internal/voice/calls/:callSid/transfer', async (request, reply) => {

@@ -1,0 +1,208 @@
+import { createServer } from 'node:net'
+import twilio from 'twilio'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import WebSocket from 'ws'
+import { buildApp } from '../../app.ts'
+import type { Config } from '../../core/index.ts'
+import { openTestApp, type TestApp } from '../../core/testing/test-app.ts'
+import { SILENCE_20MS, startFakeRealtime, type FakeRealtime } from '../testing/fake-realtime.ts'
+import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
+
+/** The media worker end to end: Twilio's Media Streams protocol on one side, the Realtime protocol on the other. */
+const media = suite<{ t: TestApp; fake: FakeRealtime; business: VoiceBusiness; streamUrl: string }>('voice: media worker relay')
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+media.before(async (ctx) => {
+  ctx.fake = await startFakeRealtime()
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  ctx.t = await openTestApp((config: Config) => buildApp(config), { PORT: String(port), PUBLIC_BASE_URL: base, API_INTERNAL_URL: base, OPENAI_REALTIME_URL: ctx.fake.url })
+  await ctx.t.app.listen({ host: '127.0.0.1', port })
+  ctx.streamUrl = `ws://127.0.0.1:${port}/voice/stream`
+  ctx.business = await insertVoiceBusiness(ctx.t.test.db, { minutes: 1000, agent: { recording_enabled: false, greeting: 'Thanks for calling Bright Smile!' } })
+  await ctx.t.test.db('businesses').where({ id: ctx.business.businessId }).update({ name: 'Bright Smile Dental' })
+})
+media.after(async (ctx) => {
+  await ctx.t.close()
+  await ctx.fake.close()
+})
+
+interface TwilioSide {
+  socket: WebSocket
+  received: Array<Record<string, any>>
+  closed: Promise<number>
+  send(message: object): void
+  waitFor(predicate: (m: Record<string, any>) => boolean, what: string): Promise<Record<string, any>>
+}
+
+/** Answers a call through the webhooks and opens its media stream, as Twilio would. */
+async function call(ctx: { t: TestApp; business: VoiceBusiness; streamUrl: string }, options: { token?: string; signature?: string } = {}): Promise<TwilioSide & { sid: string }> {
+  const sid = callSid()
+  const answer = await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
+  const token = options.token ?? answer.body.match(/name="callToken" value="([^"]+)"/)?.[1] ?? ''
+  const signature = options.signature ?? twilio.getExpectedTwilioSignature(ctx.t.app.config.twilio.authToken as string, ctx.streamUrl, {})
+  const socket = new WebSocket(ctx.streamUrl, { headers: { 'x-twilio-signature': signature } })
+  const received: Array<Record<string, any>> = []
+  const waiters: Array<() => void> = []
+  socket.on('message', (data: Buffer) => {
+    received.push(JSON.parse(data.toString()))
+    for (const wake of waiters.splice(0)) wake()
+  })
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve())
+    socket.once('error', reject)
+  })
+  const side: TwilioSide & { sid: string } = {
+    sid,
+    socket,
+    received,
+    closed,
+    send: (message) => socket.send(JSON.stringify(message)),
+    async waitFor(predicate, what) {
+      const deadline = Date.now() + 5_000
+      while (Date.now() < deadline) {
+        const found = received.find(predicate)
+        if (found) return found
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve)
+          setTimeout(resolve, 50).unref()
+        })
+      }
+      throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(received.map((m) => m.event))}`)
+    },
+  }
+  side.send({ event: 'connected', protocol: 'Call', version: '1.0.0' })
+  side.send({ event: 'start', sequenceNumber: '1', streamSid: `MZ${sid.slice(2)}`, start: { streamSid: `MZ${sid.slice(2)}`, callSid: sid, accountSid: `AC${'0'.repeat(32)}`, tracks: ['inbound'], customParameters: { callToken: token }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } } })
+  return side
+}
+
+const media20ms = (payload: string, n: number) => ({ event: 'media', sequenceNumber: String(n), media: { track: 'inbound', chunk: String(n), timestamp: String(n * 20), payload }, streamSid: 'MZ' })
+const eventsOf = (fake: FakeRealtime, type: string) => fake.received.filter((e) => e.type === type)
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
+media('an invalid call token closes the stream without opening a model session', async (ctx) => {
+  const before = ctx.fake.connections
+  const side = await call(ctx, { token: 'forged' })
+  assert.is(await side.closed, 1008)
+  assert.is(ctx.fake.connections, before)
+})
+
+media('a stream upgrade without Twilio\'s signature is refused', async (ctx) => {
+  try {
+    await call(ctx, { signature: 'bm9wZQ==' })
+    assert.unreachable('connected')
+  } catch (error) {
+    assert.match(String((error as Error).message), /403/)
+  }
+})
+
+media('the session is configured before any audio, the agent greets first, and audio is relayed untouched', async (ctx) => {
+  ctx.fake.received.length = 0
+  const side = await call(ctx)
+  const callerAudio = Buffer.alloc(160, 0x7f).toString('base64')
+  // Audio sent at once, while the model socket is still opening, must not be lost.
+  for (let i = 0; i < 5; i++) side.send(media20ms(callerAudio, i + 2))
+  await side.waitFor((m) => m.event === 'media', 'the greeting audio')
+  await until(() => eventsOf(ctx.fake, 'input_audio_buffer.append').length === 5, 'the buffered caller audio')
+  const types = ctx.fake.received.map((e) => e.type)
+  assert.is(types[0], 'session.update')
+  const session = ctx.fake.received[0]?.session
+  assert.equal([session.type, session.audio.input.format.type, session.audio.output.format.type, session.audio.input.turn_detection.type], ['realtime', 'audio/pcmu', 'audio/pcmu', 'server_vad'])
+  assert.match(session.instructions, /Bright Smile Dental/)
+  assert.equal(session.tools.map((tool: { name: string }) => tool.name), ['capture_lead_field', 'escalate_to_human', 'end_call'])
+  assert.match(eventsOf(ctx.fake, 'response.create')[0]?.response?.instructions ?? '', /Thanks for calling Bright Smile!/)
+  assert.ok(eventsOf(ctx.fake, 'input_audio_buffer.append').every((e) => e.audio === callerAudio))
+  await until(() => side.received.filter((m) => m.event === 'media').length === 3, 'all greeting chunks')
+  assert.ok(side.received.filter((m) => m.event === 'media').every((m) => m.media.payload === SILENCE_20MS))
+  // Each chunk is followed by a mark naming the item and how much of it has been sent.
+  assert.equal(side.received.filter((m) => m.event === 'mark').map((m) => m.mark.name.split(':')[1]), ['20', '40', '60'])
+  side.socket.close()
+})
+
+media('barge-in clears Twilio\'s buffer and truncates the agent at what the caller heard', async (ctx) => {
+  ctx.fake.reply = { chunks: Array(10).fill(SILENCE_20MS), transcript: 'Let me tell you all about our services.' }
+  const side = await call(ctx)
+  await until(() => side.received.filter((m) => m.event === 'mark').length === 10, 'the greeting')
+  // Twilio has played three chunks when the caller starts talking.
+  for (const mark of side.received.filter((m) => m.event === 'mark').slice(0, 3)) side.send({ event: 'mark', streamSid: 'MZ', mark: { name: mark.mark.name } })
+  const itemId = side.received.find((m) => m.event === 'mark')?.mark.name.split(':')[0]
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  ctx.fake.emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: 1000, item_id: 'item_caller' })
+  await side.waitFor((m) => m.event === 'clear', 'clear')
+  await until(() => eventsOf(ctx.fake, 'conversation.item.truncate').some((e) => e.item_id === itemId), 'truncate')
+  const truncate = eventsOf(ctx.fake, 'conversation.item.truncate').find((e) => e.item_id === itemId)
+  assert.equal([truncate?.content_index, truncate?.audio_end_ms], [0, 60])
+  side.socket.close()
+  ctx.fake.reply = { chunks: [SILENCE_20MS, SILENCE_20MS, SILENCE_20MS], transcript: 'Hello, thanks for calling.' }
+})
+
+media('both sides are transcribed and saved while the call goes on', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c1', content_index: 0, transcript: 'Hi, I need a cleaning next week.' })
+  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')
+  await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id })).length === 2, 'two saved segments')
+  const segments = await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id }).orderBy('seq')
+  assert.equal(segments.map((s: { speaker: string; text: string }) => [s.speaker, s.text]), [['agent', 'Hello, thanks for calling.'], ['caller', 'Hi, I need a cleaning next week.']])
+  side.socket.close()
+})
+
+media('keypad presses reach the model as text', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  side.send({ event: 'dtmf', streamSid: 'MZ', sequenceNumber: '9', dtmf: { track: 'inbound_track', digit: '7' } })
+  await until(() => eventsOf(ctx.fake, 'conversation.item.create').some((e) => JSON.stringify(e).includes('pressed 7')), 'the digit')
+  side.socket.close()
+})
+
+media('malformed frames are ignored and the call goes on', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  for (const junk of ['not json', '{"event":"media","media":{"payload":"@@@"}}', '{"event":"mark"}', '{}']) side.socket.send(junk)
+  side.send(media20ms(SILENCE_20MS, 50))
+  const before = eventsOf(ctx.fake, 'input_audio_buffer.append').length
+  await until(() => eventsOf(ctx.fake, 'input_audio_buffer.append').length > before, 'audio after junk')
+  assert.is(side.socket.readyState, WebSocket.OPEN)
+  side.socket.close()
+})
+
+media('when the call ends, its quality figures are stored on the call', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  side.send({ event: 'stop', streamSid: 'MZ', stop: { callSid: side.sid } })
+  await side.closed
+  await until(async () => Object.keys((await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('quality')).quality).length > 0, 'quality')
+  const { quality, answered_by: answeredBy } = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('quality', 'answered_by')
+  assert.is(typeof quality.firstGreetingAudioMs, 'number')
+  assert.equal([quality.endReason, quality.bargeIns, quality.modelErrors, answeredBy], ['twilio_stopped', 0, 0, 'ai'])
+})
+
+media('the model socket dropping ends the call and keeps what was said', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c9', content_index: 0, transcript: 'My name is Ada.' })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  ctx.fake.dropConnections()
+  await side.closed
+  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')
+  await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id, speaker: 'caller' })).length === 1, 'the caller segment')
+})
+
+media.run()

@@ -1,0 +1,327 @@
+import type { FastifyBaseLogger } from 'fastify'
+import WebSocket from 'ws'
+import { verifyCallToken, type CallTokenClaims } from '../call-token.ts'
+import { AGENT_TOOLS, buildInstructions, type AgentContext } from './instructions.ts'
+import { clearMessage, markMessage, mediaMessage, mulawMilliseconds, readTwilioFrame } from './twilio-frames.ts'
+import { TranscriptBuffer, type WorkerApi } from './worker-api.ts'
+
+// Caller audio that arrives while the model socket is still opening (a real handshake takes
+// hundreds of milliseconds) is kept, up to this many 20 ms frames (5 seconds).
+const PENDING_AUDIO_FRAMES = 250
+// How long the model socket may take to open before the call gives up on it.
+const MODEL_CONNECT_TIMEOUT_MS = 5_000
+// The caller hears a warning this long before the reserved minutes run out.
+const LIMIT_WARNING_SECONDS = 30
+const AUDIO_DELTA_PREFIX = '{"type":"response.output_audio.delta"'
+
+export interface SessionSettings {
+  workerSecret: string
+  realtimeUrl: string
+  realtimeModel: string
+  transcribeModel: string
+  openaiApiKey: string | null
+}
+
+/**
+ * One call: the Twilio socket and the model socket, relayed both ways. Twilio's mu-law frames go
+ * to the model untouched and the model's mu-law comes back untouched (no transcoding). The call
+ * token from the start message is checked before anything else; a bad one closes the socket
+ * without opening a model session. A malformed frame is ignored; a closed socket ends this call
+ * and no other.
+ */
+export class CallSession {
+  readonly #twilio: WebSocket
+  readonly #api: WorkerApi
+  readonly #settings: SessionSettings
+  readonly #log: FastifyBaseLogger
+  #model: WebSocket | null = null
+  #modelReady = false
+  #pendingAudio: string[] = []
+  #streamSid = ''
+  #claims: CallTokenClaims | null = null
+  #transcript: TranscriptBuffer | null = null
+  #startedAt = 0
+  #ended = false
+  #timers: NodeJS.Timeout[] = []
+
+  // Barge-in bookkeeping: the assistant item being played, how much audio of it went to Twilio,
+  // and how much Twilio confirmed as played (marks echo once the audio before them was heard).
+  #item: { id: string; sentMs: number; playedMs: number; startedAtMs: number } | null = null
+
+  // Quality figures, reported to the api when the call ends.
+  #firstAudioMs: number | null = null
+  #callerStoppedAt: number | null = null
+  readonly #responseLatencies: number[] = []
+  #bargeIns = 0
+  #modelErrors = 0
+
+  constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger }) {
+    this.#twilio = twilio
+    this.#api = deps.api
+    this.#settings = deps.settings
+    this.#log = deps.log
+    twilio.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) this.#onTwilioMessage(data.toString())
+    })
+    twilio.on('close', () => void this.end('twilio_closed'))
+    twilio.on('error', (error) => this.#log.warn({ err: error }, 'twilio socket error'))
+  }
+
+  get callId(): string | null {
+    return this.#claims?.callId ?? null
+  }
+
+  #onTwilioMessage(text: string): void {
+    const frame = readTwilioFrame(text)
+    if (!frame) return
+    switch (frame.event) {
+      case 'media':
+        if (this.#modelReady) this.#model?.send(`{"type":"input_audio_buffer.append","audio":"${frame.payload}"}`)
+        else if (!this.#ended && this.#pendingAudio.length < PENDING_AUDIO_FRAMES) this.#pendingAudio.push(frame.payload)
+        return
+      case 'start':
+        void this.#start(frame.streamSid, frame.callSid, frame.customParameters.callToken ?? '')
+        return
+      case 'mark': {
+        const [itemId, endMs] = frame.name.split(':')
+        if (this.#item && itemId === this.#item.id) this.#item.playedMs = Math.max(this.#item.playedMs, Number(endMs))
+        return
+      }
+      case 'dtmf':
+        // The model hears keypad presses as text.
+        this.#sendModel({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `[The caller pressed ${frame.digit} on the keypad]` }] } })
+        this.#sendModel({ type: 'response.create' })
+        return
+      case 'stop':
+        void this.end('twilio_stopped')
+        return
+      case 'connected':
+        return
+    }
+  }
+
+  async #start(streamSid: string, callSid: string, token: string): Promise<void> {
+    if (this.#claims || this.#ended) return
+    try {
+      this.#claims = await verifyCallToken(this.#settings.workerSecret, token, callSid)
+    } catch {
+      this.#log.warn({ callSid }, 'media stream refused: invalid call token')
+      this.#ended = true
+      this.#pendingAudio = []
+      this.#twilio.close(1008, 'invalid call token')
+      return
+    }
+    this.#streamSid = streamSid
+    this.#startedAt = performance.now()
+    const callId = this.#claims.callId
+    this.#transcript = new TranscriptBuffer(
+      (segments) => this.#api.saveTranscript(callId, segments),
+      (error) => this.#log.warn({ err: error, callId }, 'transcript batch not saved yet; will retry'),
+    )
+    this.#scheduleLimit(this.#claims.maxDurationSeconds)
+    try {
+      const context = await this.#api.agentContext(callId)
+      await this.#openModel(context)
+    } catch (error) {
+      this.#log.error({ err: error, callId }, 'call could not start')
+      await this.end('start_failed')
+    }
+  }
+
+  async #openModel(context: AgentContext): Promise<void> {
+    const url = `${this.#settings.realtimeUrl}?model=${encodeURIComponent(this.#settings.realtimeModel)}`
+    const model = new WebSocket(url, { headers: this.#settings.openaiApiKey ? { authorization: `Bearer ${this.#settings.openaiApiKey}` } : {} })
+    this.#model = model
+    model.on('message', (data: Buffer) => this.#onModelMessage(data.toString()))
+    model.on('close', () => {
+      if (!this.#ended) void this.end('model_closed')
+    })
+    model.on('error', (error) => {
+      this.#modelErrors++
+      this.#log.warn({ err: error, callId: this.callId }, 'model socket error')
+    })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('model connect timeout')), MODEL_CONNECT_TIMEOUT_MS)
+      model.once('open', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      model.once('error', (error) => {
+        clearTimeout(timer)
+        reject(error)
+      })
+    })
+    const mode = this.#claims?.mode ?? 'conversation'
+    // session.update goes first, before any audio; then the agent greets.
+    this.#sendModel({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        model: this.#settings.realtimeModel,
+        instructions: buildInstructions(context, mode),
+        output_modalities: ['audio'],
+        tools: AGENT_TOOLS,
+        audio: {
+          input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad' }, transcription: { model: this.#settings.transcribeModel } },
+          output: { format: { type: 'audio/pcmu' }, voice: context.agent.voice },
+        },
+      },
+    })
+    this.#modelReady = true
+    for (const payload of this.#pendingAudio) model.send(`{"type":"input_audio_buffer.append","audio":"${payload}"}`)
+    this.#pendingAudio = []
+    const greeting = mode === 'take_message' ? 'Apologise that nobody could answer and offer to take a message.' : `Greet the caller with: "${context.agent.greeting}"`
+    this.#sendModel({ type: 'response.create', response: { instructions: greeting } })
+  }
+
+  #onModelMessage(text: string): void {
+    if (text.startsWith(AUDIO_DELTA_PREFIX)) {
+      this.#relayAudio(text)
+      return
+    }
+    let event: any
+    try {
+      event = JSON.parse(text)
+    } catch {
+      return
+    }
+    switch (event?.type) {
+      case 'response.output_audio.delta':
+        this.#relayAudio(text, event)
+        return
+      case 'input_audio_buffer.speech_started':
+        this.#bargeIn()
+        return
+      case 'input_audio_buffer.speech_stopped':
+        this.#callerStoppedAt = performance.now()
+        return
+      case 'conversation.item.input_audio_transcription.completed':
+        this.#transcript?.add('caller', String(event.transcript ?? ''), this.#elapsed() - 1_000, this.#elapsed())
+        return
+      case 'response.output_audio_transcript.done':
+        this.#transcript?.add('agent', String(event.transcript ?? ''), this.#item?.startedAtMs ?? this.#elapsed(), this.#elapsed())
+        return
+      case 'response.function_call_arguments.done':
+        void this.#runTool(String(event.name), String(event.call_id), String(event.arguments ?? '{}'))
+        return
+      case 'error':
+        this.#modelErrors++
+        this.#log.warn({ callId: this.callId, error: event.error?.code ?? event.error?.type }, 'model reported an error')
+        return
+    }
+  }
+
+  /** Forwards one chunk of the agent's audio, followed by a mark that Twilio echoes once it is played. */
+  #relayAudio(text: string, parsed?: { item_id?: string; delta?: string }): void {
+    const delta = parsed?.delta ?? between(text, '"delta":"', '"')
+    const itemId = parsed?.item_id ?? between(text, '"item_id":"', '"')
+    if (!delta || !itemId || !this.#streamSid) return
+    const now = this.#elapsed()
+    if (this.#firstAudioMs === null) this.#firstAudioMs = now
+    if (this.#callerStoppedAt !== null) {
+      this.#responseLatencies.push(performance.now() - this.#callerStoppedAt)
+      this.#callerStoppedAt = null
+    }
+    if (!this.#item || this.#item.id !== itemId) this.#item = { id: itemId, sentMs: 0, playedMs: 0, startedAtMs: now }
+    this.#item.sentMs += mulawMilliseconds(delta)
+    this.#twilio.send(mediaMessage(this.#streamSid, delta))
+    this.#twilio.send(markMessage(this.#streamSid, `${itemId}:${Math.round(this.#item.sentMs)}`))
+  }
+
+  /**
+   * The caller started talking over the agent: drop the audio Twilio has not played yet, and cut
+   * the assistant's item at what the caller actually heard, so the model remembers only that.
+   */
+  #bargeIn(): void {
+    const item = this.#item
+    if (!item || item.sentMs <= item.playedMs) return
+    this.#bargeIns++
+    this.#twilio.send(clearMessage(this.#streamSid))
+    this.#sendModel({ type: 'conversation.item.truncate', item_id: item.id, content_index: 0, audio_end_ms: Math.round(item.playedMs) })
+    item.sentMs = item.playedMs
+  }
+
+  async #runTool(name: string, callId: string, rawArguments: string): Promise<void> {
+    let args: Record<string, string> = {}
+    try {
+      args = JSON.parse(rawArguments) as Record<string, string>
+    } catch {
+      // answered below as an error
+    }
+    let output: Record<string, unknown>
+    switch (name) {
+      case 'capture_lead_field':
+        this.#transcript?.add('system', `captured ${String(args.field ?? '').slice(0, 64)}: ${String(args.value ?? '').slice(0, 500)}`, this.#elapsed(), null)
+        output = { ok: true }
+        break
+      case 'escalate_to_human':
+        try {
+          await this.#api.transfer(this.#claims?.callSid ?? '', String(args.reason ?? 'caller asked for a person'))
+          output = { ok: true, note: 'The transfer is under way; tell the caller you are connecting them.' }
+        } catch {
+          output = { ok: false, note: 'Nobody can take the call; offer to take a message.' }
+        }
+        break
+      case 'end_call':
+        output = { ok: true }
+        // Let the goodbye play before hanging up.
+        this.#timers.push(setTimeout(() => void this.end('agent_ended'), 3_000))
+        break
+      default:
+        output = { ok: false, error: `unknown tool ${name}` }
+    }
+    this.#sendModel({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: JSON.stringify(output) } })
+    if (name !== 'end_call') this.#sendModel({ type: 'response.create' })
+  }
+
+  #scheduleLimit(maxSeconds: number): void {
+    if (!(maxSeconds > 0)) return
+    const warnAt = Math.max(0, maxSeconds - LIMIT_WARNING_SECONDS) * 1000
+    this.#timers.push(
+      setTimeout(() => {
+        this.#sendModel({ type: 'response.create', response: { instructions: 'Tell the caller politely that the call must end in a few seconds, and offer a callback.' } })
+      }, warnAt),
+      setTimeout(() => void this.end('time_limit'), maxSeconds * 1000),
+    )
+  }
+
+  #sendModel(event: object): void {
+    if (this.#model?.readyState === WebSocket.OPEN) this.#model.send(JSON.stringify(event))
+  }
+
+  #elapsed(): number {
+    return this.#startedAt ? performance.now() - this.#startedAt : 0
+  }
+
+  /** Ends the call once: closes both sockets, saves the rest of the transcript and the quality figures. */
+  async end(reason: string): Promise<void> {
+    if (this.#ended) return
+    this.#ended = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#model?.close()
+    if (this.#twilio.readyState === WebSocket.OPEN) this.#twilio.close(1000, reason)
+    const callId = this.callId
+    if (!callId) return
+    await this.#transcript?.close()
+    const sorted = [...this.#responseLatencies].sort((a, b) => a - b)
+    const pick = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : null)
+    await this.#api
+      .saveQuality(callId, {
+        firstGreetingAudioMs: this.#firstAudioMs === null ? null : Math.round(this.#firstAudioMs),
+        responseLatencyP50Ms: pick(0.5),
+        responseLatencyP90Ms: pick(0.9),
+        bargeIns: this.#bargeIns,
+        modelErrors: this.#modelErrors,
+        endReason: reason,
+        transcriptSegmentsDropped: this.#transcript?.dropped ?? 0,
+      })
+      .catch((error: unknown) => this.#log.warn({ err: error, callId }, 'call quality not saved'))
+  }
+}
+
+function between(text: string, key: string, end: string): string | null {
+  const start = text.indexOf(key)
+  if (start < 0) return null
+  const stop = text.indexOf(end, start + key.length)
+  return stop < 0 ? null : text.slice(start + key.length, stop)
+}

@@ -1,0 +1,116 @@
+import type { AgentContext } from './instructions.ts'
+
+export interface TranscriptSegment {
+  seq: number
+  speaker: 'caller' | 'agent' | 'system'
+  text: string
+  startedMs: number
+  endedMs: number | null
+}
+
+// A worker must never hang a call on a slow api.
+const REQUEST_TIMEOUT_MS = 5_000
+
+/**
+ * The media worker's only way to the database: the api's internal routes, with the shared
+ * worker secret as bearer token.
+ */
+export class WorkerApi {
+  readonly #base: string
+  readonly #headers: Record<string, string>
+
+  constructor(baseUrl: string, secret: string) {
+    this.#base = baseUrl
+    this.#headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }
+  }
+
+  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+    const response = await fetch(`${this.#base}${path}`, {
+      method,
+      headers: this.#headers,
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    })
+    if (!response.ok) throw new Error(`api ${method} ${path} answered ${response.status}`)
+    return response
+  }
+
+  async agentContext(callId: string): Promise<AgentContext> {
+    return (await (await this.#request('GET', `/internal/voice/calls/${callId}/agent`)).json()) as AgentContext
+  }
+
+  async saveTranscript(callId: string, segments: TranscriptSegment[]): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callId}/transcript`, { segments })
+  }
+
+  async saveQuality(callId: string, quality: Record<string, number | string | null>): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callId}/quality`, { quality })
+  }
+
+  async transfer(callSid: string, reason: string): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callSid}/transfer`, { reason })
+  }
+}
+
+// Segments are sent at least this often, so a crash loses at most the last couple of seconds.
+export const TRANSCRIPT_FLUSH_MS = 1_000
+// While the api is unreachable, this many segments wait; past it the oldest are dropped (and logged).
+export const TRANSCRIPT_BUFFER_LIMIT = 2_000
+
+/**
+ * Collects a call's transcript segments and sends them in batches. A failed batch stays queued
+ * and is retried with the next flush; segments carry their seq, so a batch that did arrive but
+ * whose answer was lost is harmless to send again.
+ */
+export class TranscriptBuffer {
+  readonly #pending: TranscriptSegment[] = []
+  #seq = 0
+  #flushing: Promise<void> | null = null
+  #timer: NodeJS.Timeout
+  readonly #save: (segments: TranscriptSegment[]) => Promise<void>
+  readonly #onError: (error: unknown) => void
+  dropped = 0
+
+  constructor(save: (segments: TranscriptSegment[]) => Promise<void>, onError: (error: unknown) => void) {
+    this.#save = save
+    this.#onError = onError
+    this.#timer = setInterval(() => void this.flush(), TRANSCRIPT_FLUSH_MS)
+    this.#timer.unref()
+  }
+
+  add(speaker: TranscriptSegment['speaker'], text: string, startedMs: number, endedMs: number | null): void {
+    if (!text.trim()) return
+    this.#pending.push({ seq: this.#seq++, speaker, text, startedMs: Math.max(0, Math.round(startedMs)), endedMs: endedMs === null ? null : Math.max(Math.round(startedMs), Math.round(endedMs)) })
+    if (this.#pending.length > TRANSCRIPT_BUFFER_LIMIT) {
+      this.#pending.shift()
+      this.dropped++
+    }
+  }
+
+  get size(): number {
+    return this.#pending.length
+  }
+
+  flush(): Promise<void> {
+    if (this.#flushing || this.#pending.length === 0) return this.#flushing ?? Promise.resolve()
+    const batch = this.#pending.slice(0, 200)
+    this.#flushing = this.#save(batch)
+      .then(() => {
+        this.#pending.splice(0, batch.length)
+      })
+      .catch(this.#onError)
+      .finally(() => {
+        this.#flushing = null
+      })
+    return this.#flushing
+  }
+
+  /** Final flush when the call ends: keeps trying a few times, then gives up on what is left. */
+  async close(attempts = 3): Promise<void> {
+    clearInterval(this.#timer)
+    for (let i = 0; i < attempts && this.#pending.length > 0; i++) {
+      await this.flush()
+      if (this.#pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 200 * (i + 1)))
+    }
+  }
+}
