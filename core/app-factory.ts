@@ -56,6 +56,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   await app.register(lifecyclePlugin)
   await app.register(mailPlugin)
   await app.register(websocket, {
+    // Media streams carry 50 text frames a second per call; their UTF-8 check is pure overhead
+    // (payloads are base64, and JSON.parse copes with anything else).
+    options: { maxPayload: 1_048_576, skipUTF8Validation: true, perMessageDeflate: false },
     // Drain before the sockets close, so subscribers and live calls hear about the shutdown.
     preClose: async function closeSockets(this: FastifyInstance) {
       await app.lifecycle.drain()

@@ -16,11 +16,12 @@ export function hashPassword(password: string, cost: number): Promise<string> {
 }
 
 // Compared against when the account does not exist or has no password, so a login attempt takes
-// the same time whether or not the email is registered.
-const DECOY_HASH = bcrypt.hashSync('answerline-decoy-password', 12)
+// the same time whether or not the email is registered. Made on first use, not at start-up.
+let decoyHash: Promise<string> | undefined
 
 /** Checks a password against a stored hash; a missing hash still costs one bcrypt comparison. */
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
-  const matches = await bcrypt.compare(password, hash ?? DECOY_HASH)
+  decoyHash ??= bcrypt.hash('answerline-decoy-password', 12)
+  const matches = await bcrypt.compare(password, hash ?? (await decoyHash))
   return hash !== null && matches
 }

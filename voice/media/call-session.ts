@@ -130,7 +130,12 @@ export class CallSession {
 
   async #openModel(context: AgentContext): Promise<void> {
     const url = `${this.#settings.realtimeUrl}?model=${encodeURIComponent(this.#settings.realtimeModel)}`
-    const model = new WebSocket(url, { headers: this.#settings.openaiApiKey ? { authorization: `Bearer ${this.#settings.openaiApiKey}` } : {} })
+    const model = new WebSocket(url, {
+      headers: this.#settings.openaiApiKey ? { authorization: `Bearer ${this.#settings.openaiApiKey}` } : {},
+      // Base64 audio barely compresses, and per-frame compression and UTF-8 checks are the relay's main costs.
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    })
     this.#model = model
     model.on('message', (data: Buffer) => this.#onModelMessage(data.toString()))
     model.on('close', () => {
@@ -224,8 +229,12 @@ export class CallSession {
     }
     if (!this.#item || this.#item.id !== itemId) this.#item = { id: itemId, sentMs: 0, playedMs: 0, startedAtMs: now }
     this.#item.sentMs += mulawMilliseconds(delta)
+    // Both frames leave in one write: at 50 frames a second per call, syscalls are the cost.
+    const raw = (this.#twilio as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+    raw?.cork()
     this.#twilio.send(mediaMessage(this.#streamSid, delta))
     this.#twilio.send(markMessage(this.#streamSid, `${itemId}:${Math.round(this.#item.sentMs)}`))
+    raw?.uncork()
   }
 
   /**

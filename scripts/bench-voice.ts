@@ -1,0 +1,271 @@
+/**
+ * npm run bench:voice — concurrent simulated calls through the real media worker.
+ *
+ * Answerline runs in its own process on a fresh database. This process plays both ends: Twilio
+ * (one WebSocket per call, a 20 ms mu-law frame every 20 ms) and an instant model server (a 20 ms
+ * audio delta every 20 ms per call, as an agent that never stops talking). Every frame carries its
+ * call and sequence number in its first bytes, so the time each spends crossing the worker is
+ * measured in both directions on one clock. Reports, per N, the added latency (p50 / p99 / max),
+ * the worker's CPU (% of one core) and RSS growth per call, and errors; ends with one JSON line.
+ * Options: --calls 50,200,500 --seconds 10
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import twilio from 'twilio'
+import WebSocket, { WebSocketServer } from 'ws'
+import { appendLedger, createKnex, loadConfig, migrateLatest, resolveDatabase } from '../core/index.ts'
+
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' } } })
+const LEVELS = values.calls.split(',').map(Number)
+const SECONDS = Number(values.seconds)
+const FRAME_MS = 20
+const ROOT = new URL('..', import.meta.url).pathname
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+
+const round = (n: number) => Math.round(n * 100) / 100
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+/** A 20 ms frame whose first bytes say which call and which frame it is. */
+function frame(call: number, seq: number): string {
+  const bytes = Buffer.alloc(160, 0xff)
+  bytes.writeUInt32BE(call, 0)
+  bytes.writeUInt32BE(seq, 4)
+  return bytes.toString('base64')
+}
+function readFrame(base64: string): [number, number] {
+  const bytes = Buffer.from(base64.slice(0, 12), 'base64')
+  return [bytes.readUInt32BE(0), bytes.readUInt32BE(4)]
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+function processStats(pid: number): { cpuTicks: number; rssKb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  return { cpuTicks: Number(stat[11]) + Number(stat[12]), rssKb: Number(rss) }
+}
+
+async function main() {
+  if (existsSync('/usr/bin/taskset')) spawnSync('/usr/bin/taskset', ['-pc', '0', String(process.pid)])
+  const dataDir = mkdtempSync(join(tmpdir(), 'answerline-voice-bench-'))
+  const database = await resolveDatabase(loadConfig({ ...process.env, DATA_DIR: dataDir }))
+  const name = `answerline_voice_bench_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: database.url })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  const url = new URL(database.url)
+  url.pathname = `/${name}`
+  const db = createKnex(url.toString(), 4)
+
+  // The instant model: one ticker sends every live call's next delta.
+  const sentToTwilio = new Map<string, number>()
+  const inboundLatency: number[] = []
+  const inboundSent = new Map<string, number>()
+  const modelSockets = new Set<{ socket: WebSocket; call: number; seq: number; speaking: boolean }>()
+  const model = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>((resolve) => model.once('listening', () => resolve()))
+  model.on('connection', (socket) => {
+    const entry = { socket, call: -1, seq: 0, speaking: false }
+    modelSockets.add(entry)
+    socket.on('close', () => modelSockets.delete(entry))
+    socket.on('message', (data: Buffer) => {
+      const text = data.toString()
+      if (text.startsWith('{"type":"input_audio_buffer.append"')) {
+        const audio = text.slice(text.indexOf('"audio":"') + 9, text.lastIndexOf('"'))
+        const [call, seq] = readFrame(audio)
+        entry.call = call
+        const sent = inboundSent.get(`${call}:${seq}`)
+        if (sent !== undefined) {
+          inboundLatency.push(performance.now() - sent)
+          inboundSent.delete(`${call}:${seq}`)
+        }
+      } else if (text.includes('"type":"response.create"')) entry.speaking = true
+    })
+  })
+  const modelPort = (model.address() as { port: number }).port
+
+  let server: ReturnType<typeof spawn> | undefined
+  const results: Array<Record<string, number>> = []
+  try {
+    await migrateLatest(db)
+    const number = await seed(db)
+    const port = await freePort()
+    const authToken = randomBytes(24).toString('hex')
+    const base = `http://127.0.0.1:${port}`
+    // The worker gets the second core to itself where taskset exists; this process pins itself to the first.
+    const pinned = existsSync('/usr/bin/taskset')
+    server = spawn(pinned ? '/usr/bin/taskset' : process.execPath, [...(pinned ? ['-c', '1', process.execPath] : []), 'cli.ts', 'start'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: url.toString(),
+        MIGRATE_ON_START: 'false',
+        PUBLIC_BASE_URL: base,
+        API_INTERNAL_URL: base,
+        OPENAI_REALTIME_URL: `ws://127.0.0.1:${modelPort}/v1/realtime`,
+        TWILIO_AUTH_TOKEN: authToken,
+        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+        WORKER_SECRET: randomBytes(24).toString('hex'),
+        AUTH_JWT_KEYS: `bench=${randomBytes(24).toString('hex')}`,
+        AUTH_PEPPER: randomBytes(24).toString('hex'),
+        RESEND_API_KEY: 're_bench_unused',
+        CALL_RESERVATION_MINUTES: '60',
+      },
+    })
+    await waitReady(port)
+    const streamUrl = `ws://127.0.0.1:${port}/voice/stream`
+    const signature = twilio.getExpectedTwilioSignature(authToken, streamUrl.replace('ws://', 'ws://'), {})
+    let sidCounter = 0
+
+    for (const level of LEVELS) {
+      const outboundLatency: number[] = []
+      inboundLatency.length = 0
+      inboundSent.clear()
+      sentToTwilio.clear()
+      let errors = 0
+      const idle = processStats(server.pid as number)
+      const calls: Array<{ socket: WebSocket; index: number; seq: number; streamSid: string }> = []
+      for (let i = 0; i < level; i++) {
+        const sid = `CA${(++sidCounter).toString(16).padStart(32, '0')}`
+        const params = { CallSid: sid, From: `+1555${String(sidCounter).padStart(7, '0')}`, To: number }
+        const webhook = await fetch(`${base}/voice/inbound`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/inbound`, params) },
+          body: new URLSearchParams(params),
+        })
+        const token = /name="callToken" value="([^"]+)"/.exec(await webhook.text())?.[1]
+        if (!token) {
+          errors++
+          continue
+        }
+        const socket = new WebSocket(streamUrl, { headers: { 'x-twilio-signature': signature } })
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', () => resolve())
+          socket.once('error', reject)
+        })
+        const streamSid = `MZ${sid.slice(2)}`
+        const call = { socket, index: i, seq: 0, streamSid }
+        socket.on('message', (data: Buffer) => {
+          const text = data.toString()
+          if (!text.startsWith('{"event":"media"')) return
+          const payload = text.slice(text.indexOf('"payload":"') + 11, text.lastIndexOf('"}}'))
+          const key = payload.slice(0, 12)
+          const sent = sentToTwilio.get(key)
+          if (sent !== undefined) {
+            outboundLatency.push(performance.now() - sent)
+            sentToTwilio.delete(key)
+          }
+        })
+        socket.on('error', () => errors++)
+        socket.send(JSON.stringify({ event: 'start', streamSid, start: { streamSid, callSid: sid, customParameters: { callToken: token } } }))
+        calls.push(call)
+      }
+      await sleep(1_000)
+      const loaded = processStats(server.pid as number)
+
+      // One ticker drives both ends every 20 ms for the measured window.
+      const ticks = (SECONDS * 1000) / FRAME_MS
+      const before = processStats(server.pid as number)
+      const started = performance.now()
+      for (let tick = 0; tick < ticks; tick++) {
+        for (const call of calls) {
+          const seq = call.seq++
+          const payload = frame(call.index, seq)
+          inboundSent.set(`${call.index}:${seq}`, performance.now())
+          call.socket.send(`{"event":"media","sequenceNumber":"${seq}","media":{"track":"inbound","chunk":"${seq}","timestamp":"${seq * FRAME_MS}","payload":"${payload}"},"streamSid":"${call.streamSid}"}`)
+        }
+        for (const entry of modelSockets) {
+          if (!entry.speaking || entry.call < 0) continue
+          const seq = entry.seq++
+          const delta = frame(1_000_000 + entry.call, seq)
+          sentToTwilio.set(delta.slice(0, 12), performance.now())
+          entry.socket.send(`{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"item_${entry.call}","output_index":0,"content_index":0,"delta":"${delta}"}`)
+        }
+        const wait = started + (tick + 1) * FRAME_MS - performance.now()
+        if (wait > 0) await sleep(wait)
+      }
+      const elapsed = (performance.now() - started) / 1000
+      const after = processStats(server.pid as number)
+      await sleep(500)
+      for (const call of calls) call.socket.close()
+      await sleep(1_000)
+
+      const inbound = [...inboundLatency].sort((a, b) => a - b)
+      const outbound = [...outboundLatency].sort((a, b) => a - b)
+      const lost = inboundSent.size + sentToTwilio.size
+      const row = {
+        calls: calls.length,
+        inboundP50Ms: round(percentile(inbound, 50)),
+        inboundP99Ms: round(percentile(inbound, 99)),
+        inboundMaxMs: round(inbound.at(-1) ?? NaN),
+        outboundP50Ms: round(percentile(outbound, 50)),
+        outboundP99Ms: round(percentile(outbound, 99)),
+        outboundMaxMs: round(outbound.at(-1) ?? NaN),
+        workerCpuPercentOfOneCore: round(((after.cpuTicks - before.cpuTicks) / CLOCK_TICKS / elapsed) * 100),
+        workerRssMb: round(after.rssKb / 1024),
+        rssGrowthKbPerCall: round((loaded.rssKb - idle.rssKb) / Math.max(1, calls.length)),
+        framesMeasured: inbound.length + outbound.length,
+        framesLost: lost,
+        errors,
+      }
+      results.push(row)
+      process.stdout.write(
+        `N=${row.calls}: caller->model p50 ${row.inboundP50Ms} p99 ${row.inboundP99Ms} max ${row.inboundMaxMs} ms | model->caller p50 ${row.outboundP50Ms} p99 ${row.outboundP99Ms} max ${row.outboundMaxMs} ms | worker CPU ${row.workerCpuPercentOfOneCore}% of a core, RSS ${row.workerRssMb} MB (+${row.rssGrowthKbPerCall} KB/call) | lost ${lost}, errors ${errors}\n`,
+      )
+    }
+    process.stdout.write(`${JSON.stringify({ benchmark: 'voice', seconds: SECONDS, recording: false, levels: results })}\n`)
+  } finally {
+    server?.kill('SIGTERM')
+    if (server) await new Promise((resolve) => server?.once('exit', resolve))
+    for (const entry of modelSockets) entry.socket.terminate()
+    await new Promise((resolve) => model.close(resolve))
+    await db.destroy()
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+    await database.embedded?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function seed(db: ReturnType<typeof createKnex>): Promise<string> {
+  const [org] = await db('organizations').insert({ kind: 'direct', name: 'Voice bench' }).returning('id')
+  const [business] = await db('businesses').insert({ organization_id: org.id, name: 'Voice bench' }).returning('id')
+  await db('agent_configs').insert({ business_id: business.id, version: 1, greeting: 'Hello', disclosure_text: 'You are speaking with an AI assistant.', consent_prompt: 'May we record?', recording_enabled: false })
+  await db('phone_numbers').insert({ business_id: business.id, e164: '+14440000001', source: 'attached' })
+  const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Voice bench', plan: 'pro', subscription_status: 'active' }).returning('id')
+  await db.transaction((trx) => appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes: 10_000_000 }]))
+  return '+14440000001'
+}
+
+async function waitReady(port: number): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(100)
+  }
+  throw new Error('the server did not become ready')
+}
+
+await main()
