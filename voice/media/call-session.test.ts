@@ -6,11 +6,15 @@ import WebSocket from 'ws'
 import { buildApp } from '../../app.ts'
 import type { Config } from '../../core/index.ts'
 import { openTestApp, type TestApp } from '../../core/testing/test-app.ts'
+import { signCallToken } from '../call-token.ts'
 import { SILENCE_20MS, startFakeRealtime, type FakeRealtime } from '../testing/fake-realtime.ts'
+import { startFakeTwilio, type FakeTwilio } from '../testing/fake-twilio.ts'
 import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
 
 /** The media worker end to end: Twilio's Media Streams protocol on one side, the Realtime protocol on the other. */
-const media = suite<{ t: TestApp; fake: FakeRealtime; business: VoiceBusiness; streamUrl: string }>('voice: media worker relay')
+const media = suite<{ t: TestApp; fake: FakeRealtime; twilioApi: FakeTwilio; business: VoiceBusiness; streamUrl: string }>('voice: media worker relay')
+const ACCOUNT_SID = `AC${'3'.repeat(32)}`
+const AUTH_TOKEN = 'media-test-auth-token-12345678'
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -23,9 +27,18 @@ async function freePort(): Promise<number> {
 
 media.before(async (ctx) => {
   ctx.fake = await startFakeRealtime()
+  ctx.twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  ctx.t = await openTestApp((config: Config) => buildApp(config), { PORT: String(port), PUBLIC_BASE_URL: base, API_INTERNAL_URL: base, OPENAI_REALTIME_URL: ctx.fake.url })
+  ctx.t = await openTestApp((config: Config) => buildApp(config), {
+    PORT: String(port),
+    PUBLIC_BASE_URL: base,
+    API_INTERNAL_URL: base,
+    OPENAI_REALTIME_URL: ctx.fake.url,
+    TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_BASE_URL: ctx.twilioApi.baseUrl,
+  })
   await ctx.t.app.listen({ host: '127.0.0.1', port })
   ctx.streamUrl = `ws://127.0.0.1:${port}/voice/stream`
   ctx.business = await insertVoiceBusiness(ctx.t.test.db, { minutes: 1000, agent: { recording_enabled: false, greeting: 'Thanks for calling Bright Smile!' } })
@@ -34,6 +47,7 @@ media.before(async (ctx) => {
 media.after(async (ctx) => {
   await ctx.t.close()
   await ctx.fake.close()
+  await ctx.twilioApi.close()
 })
 
 interface TwilioSide {
@@ -45,10 +59,10 @@ interface TwilioSide {
 }
 
 /** Answers a call through the webhooks and opens its media stream, as Twilio would. */
-async function call(ctx: { t: TestApp; business: VoiceBusiness; streamUrl: string }, options: { token?: string; signature?: string } = {}): Promise<TwilioSide & { sid: string }> {
-  const sid = callSid()
-  const answer = await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
-  const token = options.token ?? answer.body.match(/name="callToken" value="([^"]+)"/)?.[1] ?? ''
+async function call(ctx: { t: TestApp; business: VoiceBusiness; streamUrl: string }, options: { token?: string; signature?: string; sid?: string } = {}): Promise<TwilioSide & { sid: string }> {
+  const sid = options.sid ?? callSid()
+  const answer = options.sid ? null : await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
+  const token = options.token ?? answer?.body.match(/name="callToken" value="([^"]+)"/)?.[1] ?? ''
   const signature = options.signature ?? twilio.getExpectedTwilioSignature(ctx.t.app.config.twilio.authToken as string, ctx.streamUrl, {})
   const socket = new WebSocket(ctx.streamUrl, { headers: { 'x-twilio-signature': signature } })
   const received: Array<Record<string, any>> = []
@@ -203,6 +217,34 @@ media('the model socket dropping ends the call and keeps what was said', async (
   await side.closed
   const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')
   await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id, speaker: 'caller' })).length === 1, 'the caller segment')
+})
+
+media('tools: a captured detail is kept, and asking for a person transfers the call through the api', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  ctx.twilioApi.calls.set(side.sid, { sid: side.sid, status: 'in-progress', updates: [] })
+  ctx.fake.emit({ type: 'response.function_call_arguments.done', call_id: 'fc_1', name: 'capture_lead_field', arguments: '{"field":"name","value":"Ada Lovelace"}' })
+  ctx.fake.emit({ type: 'response.function_call_arguments.done', call_id: 'fc_2', name: 'escalate_to_human', arguments: '{"reason":"wants to book with a person"}' })
+  await until(() => (ctx.twilioApi.calls.get(side.sid)?.updates.length ?? 0) > 0, 'the transfer')
+  assert.match(ctx.twilioApi.calls.get(side.sid)?.updates[0]?.Twiml ?? '', /<Dial callerId="\+15551234567"/)
+  await until(() => eventsOf(ctx.fake, 'conversation.item.create').some((e) => e.item?.call_id === 'fc_2'), 'the tool output')
+  const outputs = eventsOf(ctx.fake, 'conversation.item.create').filter((e) => e.item?.type === 'function_call_output')
+  assert.equal(outputs.filter((e) => ['fc_1', 'fc_2'].includes(e.item.call_id)).map((e) => JSON.parse(e.item.output).ok), [true, true])
+  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id', 'escalated')
+  assert.is(callRow.escalated, true)
+  await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id, speaker: 'system' })).length === 1, 'the captured detail')
+  side.socket.close()
+})
+
+media('the call ends at its reserved duration, after warning the caller', async (ctx) => {
+  const sid = callSid()
+  await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
+  const row = await ctx.t.test.db('calls').where({ twilio_call_sid: sid }).first('id')
+  const token = await signCallToken(ctx.t.app.config.voice.workerSecret as string, 60, { callId: row.id, callSid: sid, businessId: ctx.business.businessId, recording: false, mode: 'conversation', maxDurationSeconds: 1 })
+  const side = await call(ctx, { token, sid })
+  assert.is(await side.closed, 1000)
+  assert.ok(eventsOf(ctx.fake, 'response.create').some((e) => /must end/.test(e.response?.instructions ?? '')), 'the caller was warned')
+  await until(async () => (await ctx.t.test.db('calls').where({ id: row.id }).first('quality')).quality.endReason === 'time_limit', 'the end reason')
 })
 
 media.run()

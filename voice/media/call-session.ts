@@ -43,6 +43,7 @@ export class CallSession {
   #startedAt = 0
   #ended = false
   #timers: NodeJS.Timeout[] = []
+  #limitWarningDue = false
 
   // Barge-in bookkeeping: the assistant item being played, how much audio of it went to Twilio,
   // and how much Twilio confirmed as played (marks echo once the audio before them was heard).
@@ -177,6 +178,7 @@ export class CallSession {
     this.#pendingAudio = []
     const greeting = mode === 'take_message' ? 'Apologise that nobody could answer and offer to take a message.' : `Greet the caller with: "${context.agent.greeting}"`
     this.#sendModel({ type: 'response.create', response: { instructions: greeting } })
+    this.#warnOfLimit()
   }
 
   #onModelMessage(text: string): void {
@@ -288,10 +290,18 @@ export class CallSession {
     const warnAt = Math.max(0, maxSeconds - LIMIT_WARNING_SECONDS) * 1000
     this.#timers.push(
       setTimeout(() => {
-        this.#sendModel({ type: 'response.create', response: { instructions: 'Tell the caller politely that the call must end in a few seconds, and offer a callback.' } })
+        this.#limitWarningDue = true
+        this.#warnOfLimit()
       }, warnAt),
       setTimeout(() => void this.end('time_limit'), maxSeconds * 1000),
     )
+  }
+
+  /** Sends the time-limit warning once it is due and the model can hear it. */
+  #warnOfLimit(): void {
+    if (!this.#limitWarningDue || !this.#modelReady) return
+    this.#limitWarningDue = false
+    this.#sendModel({ type: 'response.create', response: { instructions: 'Tell the caller politely that the call must end in a few seconds, and offer a callback.' } })
   }
 
   #sendModel(event: object): void {
