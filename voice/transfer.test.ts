@@ -89,4 +89,16 @@ transfer('a business without a forwarding number cannot transfer', async (ctx) =
   assert.is((await askTransfer(ctx, callSid())).statusCode, 404)
 })
 
+transfer('when the assistant is unavailable, a business without a forwarding number takes a spoken message', async (ctx) => {
+  const noForward = await insertVoiceBusiness(ctx.t.test.db, { minutes: 100, agent: { forwarding_number: null } })
+  const sid = callSid()
+  await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551230000', To: noForward.number })
+  ctx.fake.calls.set(sid, { sid, status: 'in-progress', updates: [] })
+  const response = await ctx.t.app.inject({ method: 'POST', url: `/internal/voice/calls/${sid}/fallback`, headers: { authorization: `Bearer ${ctx.t.app.config.voice.workerSecret}` }, payload: {} })
+  assert.is(response.statusCode, 202)
+  assert.equal(response.json(), { status: 'message' })
+  assert.match(ctx.fake.calls.get(sid)?.updates[0]?.Twiml ?? '', /<Gather input="speech"[^>]*action="[^"]*\/voice\/message"/)
+  assert.is((await ctx.t.test.db('calls').where({ twilio_call_sid: sid }).first()).outcome, 'message_model_unavailable')
+})
+
 transfer.run()

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { AppError } from '../core/index.ts'
 import type { TwilioClient } from './twilio/twilio-client.ts'
-import { dialTwiml, VOICE_PATHS } from './twiml.ts'
+import { dialTwiml, takeMessageTwiml, VOICE_PATHS } from './twiml.ts'
 
 // How long the business's phone rings before the caller is taken back to the AI.
 export const TRANSFER_RING_SECONDS = 20
@@ -58,4 +58,26 @@ export async function recordTransferOutcome(db: Knex, callSid: string, outcome: 
       answered_by: outcome === 'answered' ? 'human' : 'ai',
       outcome: outcome === 'answered' ? 'transferred' : 'callback_requested',
     })
+}
+
+/**
+ * The AI cannot go on (the model is unreachable): the caller goes to a person when the business
+ * has a forwarding number, and otherwise leaves a spoken message. Never a dropped call.
+ */
+export async function fallbackCall(deps: { db: Knex; twilio: TwilioClient | null; publicBaseUrl: string }, callSid: string): Promise<'transferred' | 'message'> {
+  const call = await deps.db('calls as c').leftJoin('agent_configs as a', 'a.id', 'c.agent_config_id').where('c.twilio_call_sid', callSid).first('c.id', 'a.forwarding_number', 'a.language')
+  if (!call) throw new AppError('NOT_FOUND', 'Call was not found')
+  if (call.forwarding_number) {
+    await transferCall(deps, callSid, 'assistant unavailable')
+    return 'transferred'
+  }
+  if (!deps.twilio) throw new AppError('UPSTREAM_UNAVAILABLE', 'Twilio is not configured')
+  const twiml = takeMessageTwiml({ intro: 'Sorry, our assistant is having trouble. Please say your name, number and message after the tone.', language: call.language ?? 'en-US', action: `${deps.publicBaseUrl}${VOICE_PATHS.message}` })
+  try {
+    await deps.twilio.calls(callSid).update({ twiml })
+  } catch (error) {
+    throw new AppError('UPSTREAM_UNAVAILABLE', 'Twilio did not accept the fallback', { status: (error as { status?: number }).status }, { cause: error })
+  }
+  await deps.db('calls').where({ id: call.id }).update({ outcome: 'message_model_unavailable' })
+  return 'message'
 }

@@ -208,15 +208,23 @@ media('when the call ends, its quality figures are stored on the call', async (c
   assert.equal([quality.endReason, quality.bargeIns, quality.modelErrors, answeredBy], ['twilio_stopped', 0, 0, 'ai'])
 })
 
-media('the model socket dropping ends the call and keeps what was said', async (ctx) => {
+media('a dropped model reconnects once, briefed with the conversation so far; a second drop hands the caller to a person', async (ctx) => {
   const side = await call(ctx)
   await side.waitFor((m) => m.event === 'media', 'the greeting')
+  ctx.twilioApi.calls.set(side.sid, { sid: side.sid, status: 'in-progress', updates: [] })
   ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c9', content_index: 0, transcript: 'My name is Ada.' })
   await new Promise((resolve) => setTimeout(resolve, 50))
+  const connections = ctx.fake.connections
+  ctx.fake.dropConnections()
+  await until(() => ctx.fake.connections === connections + 1 && ctx.fake.received.some((e) => e.type === 'session.update' && /Caller: My name is Ada\./.test(e.session.instructions)), 'the briefed reconnect')
+  assert.is(side.socket.readyState, WebSocket.OPEN, 'the caller is still on the line')
   ctx.fake.dropConnections()
   await side.closed
-  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')
+  await until(() => (ctx.twilioApi.calls.get(side.sid)?.updates.length ?? 0) > 0, 'the fallback transfer')
+  assert.match(ctx.twilioApi.calls.get(side.sid)?.updates[0]?.Twiml ?? '', /<Dial/)
+  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id', 'quality')
   await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id, speaker: 'caller' })).length === 1, 'the caller segment')
+  await until(async () => (await ctx.t.test.db('calls').where({ id: callRow.id }).first('quality')).quality.endReason === 'model_lost', 'the end reason')
 })
 
 media('tools: a captured detail is kept, and asking for a person transfers the call through the api', async (ctx) => {

@@ -13,6 +13,8 @@ const MODEL_CONNECT_TIMEOUT_MS = 5_000
 // The caller hears a warning this long before the reserved minutes run out.
 const LIMIT_WARNING_SECONDS = 30
 const AUDIO_DELTA_PREFIX = '{"type":"response.output_audio.delta"'
+// Lines of conversation kept to brief a replacement model session.
+const HISTORY_LINES = 40
 
 export interface SessionSettings {
   workerSecret: string
@@ -44,6 +46,10 @@ export class CallSession {
   #ended = false
   #timers: NodeJS.Timeout[] = []
   #limitWarningDue = false
+  #context: AgentContext | null = null
+  #reconnected = false
+  // The conversation so far, to brief a replacement model session if the first one drops.
+  readonly #history: string[] = []
 
   // Barge-in bookkeeping: the assistant item being played, how much audio of it went to Twilio,
   // and how much Twilio confirmed as played (marks echo once the audio before them was heard).
@@ -129,7 +135,8 @@ export class CallSession {
     }
   }
 
-  async #openModel(context: AgentContext): Promise<void> {
+  async #openModel(context: AgentContext, resumed = false): Promise<void> {
+    this.#context = context
     const url = `${this.#settings.realtimeUrl}?model=${encodeURIComponent(this.#settings.realtimeModel)}`
     const model = new WebSocket(url, {
       headers: this.#settings.openaiApiKey ? { authorization: `Bearer ${this.#settings.openaiApiKey}` } : {},
@@ -140,7 +147,7 @@ export class CallSession {
     this.#model = model
     model.on('message', (data: Buffer) => this.#onModelMessage(data.toString()))
     model.on('close', () => {
-      if (!this.#ended) void this.end('model_closed')
+      if (this.#model === model && !this.#ended) void this.#onModelLost()
     })
     model.on('error', (error) => {
       this.#modelErrors++
@@ -158,13 +165,14 @@ export class CallSession {
       })
     })
     const mode = this.#claims?.mode ?? 'conversation'
-    // session.update goes first, before any audio; then the agent greets.
+    const briefing = resumed && this.#history.length ? `\n\nThe call was interrupted; the conversation so far:\n${this.#history.join('\n')}` : ''
+    // session.update goes first, before any audio; then the agent speaks.
     this.#sendModel({
       type: 'session.update',
       session: {
         type: 'realtime',
         model: this.#settings.realtimeModel,
-        instructions: buildInstructions(context, mode),
+        instructions: buildInstructions(context, mode) + briefing,
         output_modalities: ['audio'],
         tools: AGENT_TOOLS,
         audio: {
@@ -176,9 +184,33 @@ export class CallSession {
     this.#modelReady = true
     for (const payload of this.#pendingAudio) model.send(`{"type":"input_audio_buffer.append","audio":"${payload}"}`)
     this.#pendingAudio = []
-    const greeting = mode === 'take_message' ? 'Apologise that nobody could answer and offer to take a message.' : `Greet the caller with: "${context.agent.greeting}"`
-    this.#sendModel({ type: 'response.create', response: { instructions: greeting } })
+    const opening = resumed
+      ? 'Apologise briefly for the interruption and carry on where the conversation left off.'
+      : mode === 'take_message'
+        ? 'Apologise that nobody could answer and offer to take a message.'
+        : `Greet the caller with: "${context.agent.greeting}"`
+    this.#sendModel({ type: 'response.create', response: { instructions: opening } })
     this.#warnOfLimit()
+  }
+
+  /**
+   * The model socket dropped mid-call: reconnect once, briefed with the conversation so far.
+   * If that fails too, the api hands the caller to a person, or takes a message, and the stream ends.
+   */
+  async #onModelLost(): Promise<void> {
+    this.#modelReady = false
+    this.#item = null
+    if (!this.#reconnected && this.#context) {
+      this.#reconnected = true
+      try {
+        await this.#openModel(this.#context, true)
+        return
+      } catch (error) {
+        this.#log.warn({ err: error, callId: this.callId }, 'model reconnect failed')
+      }
+    }
+    await this.#api.fallback(this.#claims?.callSid ?? '').catch((error: unknown) => this.#log.error({ err: error, callId: this.callId }, 'fallback failed'))
+    await this.end('model_lost')
   }
 
   #onModelMessage(text: string): void {
@@ -203,9 +235,11 @@ export class CallSession {
         this.#callerStoppedAt = performance.now()
         return
       case 'conversation.item.input_audio_transcription.completed':
+        this.#remember('Caller', String(event.transcript ?? ''))
         this.#transcript?.add('caller', String(event.transcript ?? ''), this.#elapsed() - 1_000, this.#elapsed())
         return
       case 'response.output_audio_transcript.done':
+        this.#remember('You', String(event.transcript ?? ''))
         this.#transcript?.add('agent', String(event.transcript ?? ''), this.#item?.startedAtMs ?? this.#elapsed(), this.#elapsed())
         return
       case 'response.function_call_arguments.done':
@@ -302,6 +336,12 @@ export class CallSession {
     if (!this.#limitWarningDue || !this.#modelReady) return
     this.#limitWarningDue = false
     this.#sendModel({ type: 'response.create', response: { instructions: 'Tell the caller politely that the call must end in a few seconds, and offer a callback.' } })
+  }
+
+  #remember(who: string, text: string): void {
+    if (!text.trim()) return
+    this.#history.push(`${who}: ${text.trim()}`)
+    if (this.#history.length > HISTORY_LINES) this.#history.shift()
   }
 
   #sendModel(event: object): void {

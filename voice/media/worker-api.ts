@@ -47,6 +47,11 @@ export class WorkerApi {
     await this.#request('POST', `/internal/voice/calls/${callId}/quality`, { quality })
   }
 
+  /** The model is gone: the api forwards the caller to a person, or takes a message. */
+  async fallback(callSid: string): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callSid}/fallback`, {})
+  }
+
   async transfer(callSid: string, reason: string): Promise<void> {
     await this.#request('POST', `/internal/voice/calls/${callSid}/transfer`, { reason })
   }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { AppError, digestsEqual, sha256 } from '../../core/index.ts'
-import { transferCall } from '../transfer.ts'
+import { fallbackCall, transferCall } from '../transfer.ts'
 import type { TwilioClient } from '../twilio/twilio-client.ts'
 
 const transferBody = z.object({ reason: z.string().min(1).max(200) })
@@ -83,6 +83,22 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
     return reply.code(updated ? 204 : 404).send()
   })
 
+  const failure = (reply: import('fastify').FastifyReply, error: unknown) => {
+    if (!(error instanceof AppError)) throw error
+    const status = { NOT_FOUND: 404, CONFLICT: 409, UPSTREAM_UNAVAILABLE: 502 }[error.code as 'NOT_FOUND'] ?? 400
+    return reply.code(status).send({ error: error.message, code: error.code })
+  }
+
+  app.post<{ Params: { callSid: string } }>('/internal/voice/calls/:callSid/fallback', async (request, reply) => {
+    if (!/^CA[0-9a-f]{32}$/.test(request.params.callSid)) return reply.code(400).send({ error: 'malformed call sid' })
+    try {
+      const outcome = await fallbackCall({ db: app.db, twilio: options.twilio, publicBaseUrl: app.config.http.publicBaseUrl }, request.params.callSid)
+      return reply.code(202).send({ status: outcome })
+    } catch (error) {
+      return failure(reply, error)
+    }
+  })
+
   app.post<{ Params: { callSid: string } }>('/internal/voice/calls/:callSid/transfer', async (request, reply) => {
     const body = transferBody.safeParse(request.body)
     if (!body.success || !/^CA[0-9a-f]{32}$/.test(request.params.callSid)) return reply.code(400).send({ error: 'malformed transfer request' })
@@ -90,9 +106,7 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
       await transferCall({ db: app.db, twilio: options.twilio, publicBaseUrl: app.config.http.publicBaseUrl }, request.params.callSid, body.data.reason)
       return reply.code(202).send({ status: 'transferring' })
     } catch (error) {
-      if (!(error instanceof AppError)) throw error
-      const status = { NOT_FOUND: 404, CONFLICT: 409, UPSTREAM_UNAVAILABLE: 502 }[error.code as 'NOT_FOUND'] ?? 400
-      return reply.code(status).send({ error: error.message, code: error.code })
+      return failure(reply, error)
     }
   })
 }
