@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
-import { type Config, createKnex, migrateLatest, resolveDatabase, type ResolvedDatabase, resolveDevSecrets, type Role, seedDemo, withDatabaseUrl } from './core/index.ts'
+import { type Config, createKnex, type EmbeddedS3, startEmbeddedS3, withStorage, migrateLatest, resolveDatabase, type ResolvedDatabase, resolveDevSecrets, type Role, seedDemo, withDatabaseUrl } from './core/index.ts'
 
 // A second Ctrl-C, or a shutdown stuck this long, ends the process without waiting any more.
 const SHUTDOWN_TIMEOUT_MS = 30_000
@@ -37,19 +37,28 @@ export async function withDatabase<T>(config: Config, task: (url: string) => Pro
 /** Starts Answerline for one role and keeps it running until SIGINT or SIGTERM. */
 export async function startServer(config: Config, role: Role): Promise<FastifyInstance> {
   const database: ResolvedDatabase = await resolveDatabase(config, print)
+  let store: EmbeddedS3 | null = null
   let app: FastifyInstance | undefined
   try {
     await prepareDatabase(config, database.url, { migrate: config.database.migrateOnStart, seed: config.demo.seedOnStart })
-    app = await buildApp(await resolveDevSecrets(withDatabaseUrl(config, database.url)), { role })
+    let resolved = withDatabaseUrl(config, database.url)
+    // Like the database: without a configured store, outside production, a local S3-compatible one.
+    if (!config.storage.endpoint && !config.storage.accessKeyId && config.env !== 'production') {
+      store = await startEmbeddedS3({ ...config.storage.embedded, bucket: config.storage.bucket })
+      resolved = withStorage(resolved, store)
+    }
+    app = await buildApp(await resolveDevSecrets(resolved), { role })
     await app.listen({ host: config.http.host, port: config.http.port })
   } catch (error) {
     await app?.close()
+    await store?.stop()
     await database.embedded?.stop()
     throw error
   }
   const started = app
   handleShutdownSignals(async () => {
     await started.close()
+    await store?.stop()
     await database.embedded?.stop()
   })
   const base = config.http.publicBaseUrl
@@ -57,6 +66,7 @@ export async function startServer(config: Config, role: Role): Promise<FastifyIn
   if (role !== 'worker') print(`  GraphQL   ${base}/graphql${config.graphql.graphiql ? `   (GraphiQL: ${base}/graphiql)` : ''}`)
   print(`  Health    ${base}/healthz   ${base}/readyz`)
   if (database.embedded) print(`  Database  embedded PostgreSQL, data in ${config.database.embedded.dataDir}/postgres`)
+  if (store) print(`  Storage   embedded S3-compatible store, data in ${config.storage.embedded.dataDir}`)
   return started
 }
 

@@ -45,6 +45,13 @@ const envSchema = z.object({
   OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
   OPENAI_TRANSCRIBE_MODEL: z.string().min(1).default('gpt-4o-mini-transcribe'),
   API_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('answerline'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.stringbool().optional(),
+  EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 })
 
 export type Role = 'api' | 'worker' | 'all'
@@ -92,6 +99,16 @@ export interface Config {
     readonly apiInternalUrl: string
   }
   readonly openai: { readonly apiKey: string | null; readonly realtimeUrl: string; readonly realtimeModel: string; readonly transcribeModel: string }
+  /** S3 or any S3-compatible store; `endpoint` null means the embedded one under DATA_DIR/s3 (or AWS when credentials are set). */
+  readonly storage: {
+    readonly endpoint: string | null
+    readonly region: string
+    readonly bucket: string
+    readonly accessKeyId: string | null
+    readonly secretAccessKey: string | null
+    readonly forcePathStyle: boolean
+    readonly embedded: { readonly dataDir: string; readonly port: number }
+  }
 }
 
 /** Thrown when the environment is invalid; `problems` names every bad variable at once. */
@@ -171,6 +188,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiInternalUrl: (e.API_INTERNAL_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     },
     openai: { apiKey: e.OPENAI_API_KEY ?? null, realtimeUrl: e.OPENAI_REALTIME_URL, realtimeModel: e.OPENAI_REALTIME_MODEL, transcribeModel: e.OPENAI_TRANSCRIBE_MODEL },
+    storage: {
+      endpoint: e.S3_ENDPOINT ?? null,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      accessKeyId: e.S3_ACCESS_KEY_ID ?? null,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY ?? null,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+      embedded: { dataDir: `${e.DATA_DIR}/s3`, port: e.EMBEDDED_S3_PORT },
+    },
   })
 }
 
@@ -198,6 +224,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     WORKER_SECRET: secret(),
     ...overrides,
   })
+}
+
+/** The same config with the object store resolved (the embedded store's address is known only at start). */
+export function withStorage(config: Config, storage: { endpoint: string; accessKeyId: string; secretAccessKey: string }): Config {
+  return deepFreeze({ ...config, storage: { ...config.storage, ...storage, forcePathStyle: true } })
 }
 
 /** The same config with development secrets filled in (see dev-secrets.ts). */

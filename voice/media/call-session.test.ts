@@ -9,10 +9,16 @@ import { openTestApp, type TestApp } from '../../core/testing/test-app.ts'
 import { signCallToken } from '../call-token.ts'
 import { SILENCE_20MS, startFakeRealtime, type FakeRealtime } from '../testing/fake-realtime.ts'
 import { startFakeTwilio, type FakeTwilio } from '../testing/fake-twilio.ts'
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmbeddedS3, type EmbeddedS3 } from '../../core/storage/embedded-s3.ts'
 import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
 
 /** The media worker end to end: Twilio's Media Streams protocol on one side, the Realtime protocol on the other. */
-const media = suite<{ t: TestApp; fake: FakeRealtime; twilioApi: FakeTwilio; business: VoiceBusiness; streamUrl: string }>('voice: media worker relay')
+const media = suite<{ t: TestApp; fake: FakeRealtime; twilioApi: FakeTwilio; business: VoiceBusiness; recorded: VoiceBusiness; streamUrl: string; store: EmbeddedS3; s3: S3Client; storeDir: string }>('voice: media worker relay')
+const BUCKET = 'media-test'
 const ACCOUNT_SID = `AC${'3'.repeat(32)}`
 const AUTH_TOKEN = 'media-test-auth-token-12345678'
 
@@ -28,6 +34,9 @@ async function freePort(): Promise<number> {
 media.before(async (ctx) => {
   ctx.fake = await startFakeRealtime()
   ctx.twilioApi = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })
+  ctx.storeDir = mkdtempSync(join(tmpdir(), 'answerline-media-s3-'))
+  ctx.store = await startEmbeddedS3({ dataDir: ctx.storeDir, port: 0, bucket: BUCKET })
+  ctx.s3 = new S3Client({ endpoint: ctx.store.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: ctx.store.accessKeyId, secretAccessKey: ctx.store.secretAccessKey } })
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   ctx.t = await openTestApp((config: Config) => buildApp(config), {
@@ -38,16 +47,24 @@ media.before(async (ctx) => {
     TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_API_BASE_URL: ctx.twilioApi.baseUrl,
+    S3_ENDPOINT: ctx.store.endpoint,
+    S3_ACCESS_KEY_ID: ctx.store.accessKeyId,
+    S3_SECRET_ACCESS_KEY: ctx.store.secretAccessKey,
+    S3_BUCKET: BUCKET,
   })
   await ctx.t.app.listen({ host: '127.0.0.1', port })
   ctx.streamUrl = `ws://127.0.0.1:${port}/voice/stream`
   ctx.business = await insertVoiceBusiness(ctx.t.test.db, { minutes: 1000, agent: { recording_enabled: false, greeting: 'Thanks for calling Bright Smile!' } })
   await ctx.t.test.db('businesses').where({ id: ctx.business.businessId }).update({ name: 'Bright Smile Dental' })
+  ctx.recorded = await insertVoiceBusiness(ctx.t.test.db, { minutes: 1000, agent: { recording_enabled: true } })
 })
 media.after(async (ctx) => {
   await ctx.t.close()
   await ctx.fake.close()
   await ctx.twilioApi.close()
+  ctx.s3.destroy()
+  await ctx.store.stop()
+  rmSync(ctx.storeDir, { recursive: true, force: true })
 })
 
 interface TwilioSide {
@@ -59,9 +76,10 @@ interface TwilioSide {
 }
 
 /** Answers a call through the webhooks and opens its media stream, as Twilio would. */
-async function call(ctx: { t: TestApp; business: VoiceBusiness; streamUrl: string }, options: { token?: string; signature?: string; sid?: string } = {}): Promise<TwilioSide & { sid: string }> {
+async function call(ctx: { t: TestApp; business: VoiceBusiness; streamUrl: string }, options: { token?: string; signature?: string; sid?: string; business?: VoiceBusiness; consent?: string } = {}): Promise<TwilioSide & { sid: string }> {
   const sid = options.sid ?? callSid()
-  const answer = options.sid ? null : await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
+  let answer = options.sid ? null : await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: (options.business ?? ctx.business).number })
+  if (options.consent) answer = await postTwilio(ctx.t.app, '/voice/consent', { CallSid: sid, Digits: options.consent })
   const token = options.token ?? answer?.body.match(/name="callToken" value="([^"]+)"/)?.[1] ?? ''
   const signature = options.signature ?? twilio.getExpectedTwilioSignature(ctx.t.app.config.twilio.authToken as string, ctx.streamUrl, {})
   const socket = new WebSocket(ctx.streamUrl, { headers: { 'x-twilio-signature': signature } })
@@ -253,6 +271,56 @@ media('the call ends at its reserved duration, after warning the caller', async 
   assert.is(await side.closed, 1000)
   assert.ok(eventsOf(ctx.fake, 'response.create').some((e) => /must end/.test(e.response?.instructions ?? '')), 'the caller was warned')
   await until(async () => (await ctx.t.test.db('calls').where({ id: row.id }).first('quality')).quality.endReason === 'time_limit', 'the end reason')
+})
+
+async function recordingOf(ctx: { t: TestApp }, sid: string) {
+  return ctx.t.test.db('recordings as r').join('calls as c', 'c.id', 'r.call_id').where('c.twilio_call_sid', sid).first('r.*')
+}
+
+media('with consent the call is recorded in stereo to S3, with a row that says where and how long', async (ctx) => {
+  const side = await call(ctx, { business: ctx.recorded, consent: '1' })
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  await until(async () => (await recordingOf(ctx, side.sid))?.status === 'uploading', 'the recording row')
+  const callerAudio = Buffer.alloc(160, 0x11).toString('base64')
+  for (let i = 0; i < 50; i++) side.send({ event: 'media', media: { track: 'inbound', chunk: String(i), timestamp: String(200 + i * 20), payload: callerAudio }, streamSid: 'MZ' })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  side.send({ event: 'stop', streamSid: 'MZ' })
+  await side.closed
+  await until(async () => (await recordingOf(ctx, side.sid))?.status === 'complete', 'the completed recording')
+  const row = await recordingOf(ctx, side.sid)
+  assert.ok(row.duration_ms >= 1000, `duration ${row.duration_ms}`)
+  const object = await ctx.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: row.storage_key }))
+  const wav = Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())
+  assert.is(wav.length, Number(row.bytes))
+  assert.equal([wav.readUInt16LE(20), wav.readUInt16LE(22)], [7, 2], 'mu-law stereo')
+  const left = Array.from({ length: (wav.length - 58) / 2 }, (_, i) => wav[58 + i * 2])
+  assert.is(left.filter((b) => b === 0x11).length, 50 * 160, 'every caller sample is on the left')
+})
+
+media('without consent nothing is recorded', async (ctx) => {
+  const side = await call(ctx, { business: ctx.recorded, consent: '2' })
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  side.send({ event: 'stop', streamSid: 'MZ' })
+  await side.closed
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.is(await recordingOf(ctx, side.sid), undefined)
+  assert.not.ok((eventsOf(ctx.fake, 'session.update').at(-1)?.session.tools ?? []).some((tool: { name: string }) => tool.name === 'stop_recording'))
+})
+
+media('a caller who asks to stop recording gets it stopped, deleted, and the withdrawal recorded', async (ctx) => {
+  const side = await call(ctx, { business: ctx.recorded, consent: '1' })
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  await until(async () => (await recordingOf(ctx, side.sid))?.status === 'uploading', 'the recording row')
+  const { storage_key: key } = await recordingOf(ctx, side.sid)
+  ctx.fake.emit({ type: 'response.function_call_arguments.done', call_id: 'fc_stop', name: 'stop_recording', arguments: '{}' })
+  await until(async () => (await recordingOf(ctx, side.sid))?.status === 'deleted', 'the deleted recording')
+  const consent = await ctx.t.test.db('consent_records as r').join('calls as c', 'c.id', 'r.call_id').where('c.twilio_call_sid', side.sid).first('r.decision', 'r.withdrawn_at')
+  assert.is(consent.decision, 'given')
+  assert.ok(consent.withdrawn_at)
+  side.send({ event: 'stop', streamSid: 'MZ' })
+  await side.closed
+  const listed = await ctx.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: key }))
+  assert.is(listed.KeyCount ?? 0, 0)
 })
 
 media.run()

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import WebSocket from 'ws'
 import { verifyCallToken, type CallTokenClaims } from '../call-token.ts'
-import { AGENT_TOOLS, buildInstructions, type AgentContext } from './instructions.ts'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { agentTools, buildInstructions, type AgentContext } from './instructions.ts'
+import { StereoRecorder } from './stereo-recorder.ts'
 import { clearMessage, markMessage, mediaMessage, mulawMilliseconds, readTwilioFrame } from './twilio-frames.ts'
 import { TranscriptBuffer, type WorkerApi } from './worker-api.ts'
 
@@ -17,6 +19,8 @@ const AUDIO_DELTA_PREFIX = '{"type":"response.output_audio.delta"'
 const HISTORY_LINES = 40
 
 export interface SessionSettings {
+  /** Where consented recordings go; null disables recording on this worker. */
+  storage: { s3: S3Client; bucket: string } | null
   workerSecret: string
   realtimeUrl: string
   realtimeModel: string
@@ -46,6 +50,7 @@ export class CallSession {
   #ended = false
   #timers: NodeJS.Timeout[] = []
   #limitWarningDue = false
+  #recorder: StereoRecorder | null = null
   #context: AgentContext | null = null
   #reconnected = false
   // The conversation so far, to brief a replacement model session if the first one drops.
@@ -83,6 +88,7 @@ export class CallSession {
     if (!frame) return
     switch (frame.event) {
       case 'media':
+        this.#recorder?.writeCaller(frame.payload, frame.timestampMs)
         if (this.#modelReady) this.#model?.send(`{"type":"input_audio_buffer.append","audio":"${frame.payload}"}`)
         else if (!this.#ended && this.#pendingAudio.length < PENDING_AUDIO_FRAMES) this.#pendingAudio.push(frame.payload)
         return
@@ -127,11 +133,39 @@ export class CallSession {
     )
     this.#scheduleLimit(this.#claims.maxDurationSeconds)
     try {
+      if (this.#claims.recording && this.#settings.storage) await this.#startRecording(this.#settings.storage, this.#claims)
       const context = await this.#api.agentContext(callId)
       await this.#openModel(context)
     } catch (error) {
       this.#log.error({ err: error, callId }, 'call could not start')
       await this.end('start_failed')
+    }
+  }
+
+  /** Recording only with consent: the row is written before the first byte, so nothing is stored unaccounted for. */
+  async #startRecording(storage: { s3: S3Client; bucket: string }, claims: CallTokenClaims): Promise<void> {
+    const key = `recordings/${claims.businessId}/${claims.callId}.wav`
+    const recorder = new StereoRecorder(storage.s3, storage.bucket, key)
+    const uploadId = await recorder.start()
+    await this.#api.recordingStarted(claims.callId, key, uploadId)
+    this.#recorder = recorder
+  }
+
+  async #stopRecording(reason: 'withdrawn' | 'finished'): Promise<void> {
+    const recorder = this.#recorder
+    const callId = this.callId
+    if (!recorder || !callId) return
+    this.#recorder = null
+    try {
+      if (reason === 'withdrawn') {
+        await recorder.discard()
+        await this.#api.recordingFinished(callId, { status: 'withdrawn' })
+      } else {
+        await this.#api.recordingFinished(callId, { status: 'complete', ...(await recorder.finish()) })
+      }
+    } catch (error) {
+      this.#log.error({ err: error, callId }, 'recording could not be finished')
+      await this.#api.recordingFinished(callId, { status: 'failed' }).catch(() => {})
     }
   }
 
@@ -172,9 +206,9 @@ export class CallSession {
       session: {
         type: 'realtime',
         model: this.#settings.realtimeModel,
-        instructions: buildInstructions(context, mode) + briefing,
+        instructions: buildInstructions(context, mode, this.#recorder !== null) + briefing,
         output_modalities: ['audio'],
-        tools: AGENT_TOOLS,
+        tools: agentTools(this.#recorder !== null),
         audio: {
           input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad' }, transcription: { model: this.#settings.transcribeModel } },
           output: { format: { type: 'audio/pcmu' }, voice: context.agent.voice },
@@ -263,13 +297,16 @@ export class CallSession {
       this.#responseLatencies.push(performance.now() - this.#callerStoppedAt)
       this.#callerStoppedAt = null
     }
-    if (!this.#item || this.#item.id !== itemId) this.#item = { id: itemId, sentMs: 0, playedMs: 0, startedAtMs: now }
-    this.#item.sentMs += mulawMilliseconds(delta)
+    const newReply = !this.#item || this.#item.id !== itemId
+    if (newReply) this.#item = { id: itemId, sentMs: 0, playedMs: 0, startedAtMs: now }
+    const item = this.#item as { id: string; sentMs: number; playedMs: number; startedAtMs: number }
+    item.sentMs += mulawMilliseconds(delta)
+    this.#recorder?.writeAgent(delta, newReply)
     // Both frames leave in one write: at 50 frames a second per call, syscalls are the cost.
     const raw = (this.#twilio as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
     raw?.cork()
     this.#twilio.send(mediaMessage(this.#streamSid, delta))
-    this.#twilio.send(markMessage(this.#streamSid, `${itemId}:${Math.round(this.#item.sentMs)}`))
+    this.#twilio.send(markMessage(this.#streamSid, `${itemId}:${Math.round(item.sentMs)}`))
     raw?.uncork()
   }
 
@@ -283,6 +320,7 @@ export class CallSession {
     this.#bargeIns++
     this.#twilio.send(clearMessage(this.#streamSid))
     this.#sendModel({ type: 'conversation.item.truncate', item_id: item.id, content_index: 0, audio_end_ms: Math.round(item.playedMs) })
+    this.#recorder?.truncateAgent(item.playedMs)
     item.sentMs = item.playedMs
   }
 
@@ -306,6 +344,10 @@ export class CallSession {
         } catch {
           output = { ok: false, note: 'Nobody can take the call; offer to take a message.' }
         }
+        break
+      case 'stop_recording':
+        await this.#stopRecording('withdrawn')
+        output = { ok: true, note: 'Recording stopped and what was recorded is deleted.' }
         break
       case 'end_call':
         output = { ok: true }
@@ -361,6 +403,7 @@ export class CallSession {
     if (this.#twilio.readyState === WebSocket.OPEN) this.#twilio.close(1000, reason)
     const callId = this.callId
     if (!callId) return
+    await this.#stopRecording('finished')
     await this.#transcript?.close()
     const sorted = [...this.#responseLatencies].sort((a, b) => a - b)
     const pick = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : null)

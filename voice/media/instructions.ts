@@ -23,7 +23,7 @@ const DAYS: Record<string, string> = { mon: 'Monday', tue: 'Tuesday', wed: 'Wedn
  * The model's instructions: the business's own prompt, then the facts it may rely on, what to
  * capture, when to hand over, and the rules every Answerline agent follows.
  */
-export function buildInstructions(context: AgentContext, mode: 'conversation' | 'take_message'): string {
+export function buildInstructions(context: AgentContext, mode: 'conversation' | 'take_message', recording = false): string {
   const { agent, business } = context
   const hours = Object.entries(agent.workingHours ?? {})
     .filter(([, ranges]) => ranges?.length)
@@ -49,13 +49,14 @@ export function buildInstructions(context: AgentContext, mode: 'conversation' | 
       ? `Hand the caller to a person with escalate_to_human when they ask for one${agent.escalationRules?.keywords?.length ? ` or mention: ${agent.escalationRules.keywords.join(', ')}` : ''}.`
       : 'Nobody can take the call right now: take a message instead of transferring.',
     mode === 'take_message' ? 'Nobody could answer the transfer: apologise briefly, take a message and confirm the callback number.' : '',
+    recording ? 'The call is recorded with the caller\'s consent. If they ask you to stop recording, call stop_recording and confirm it has stopped.' : '',
     `Speak ${agent.language}. Be brief and warm: one or two sentences at a time. You are an AI assistant and say so if asked. Never invent prices, appointments or facts you were not given. When the caller is done, say goodbye and call end_call.`,
   ]
   return lines.filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '').join('\n').trim()
 }
 
 /** Tools the model may call, in the Realtime API's function format. */
-export const AGENT_TOOLS = [
+const TOOLS = [
   {
     type: 'function',
     name: 'capture_lead_field',
@@ -70,8 +71,19 @@ export const AGENT_TOOLS = [
   },
   {
     type: 'function',
+    name: 'stop_recording',
+    description: 'The caller asks not to be recorded any more: stop the recording and delete what was recorded.',
+    parameters: { type: 'object', properties: {} },
+  },
+  {
+    type: 'function',
     name: 'end_call',
     description: 'End the call after saying goodbye.',
     parameters: { type: 'object', properties: {} },
   },
 ] as const
+
+/** The tools for a call: stopping the recording is offered only when there is one. */
+export function agentTools(recording: boolean) {
+  return TOOLS.filter((tool) => recording || tool.name !== 'stop_recording')
+}

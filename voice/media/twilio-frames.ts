@@ -4,7 +4,7 @@
  * parsing the JSON; every other message is parsed and checked.
  */
 export type TwilioFrame =
-  | { event: 'media'; payload: string }
+  | { event: 'media'; payload: string; timestampMs: number }
   | { event: 'start'; streamSid: string; callSid: string; customParameters: Record<string, string> }
   | { event: 'mark'; name: string }
   | { event: 'dtmf'; digit: string }
@@ -13,6 +13,7 @@ export type TwilioFrame =
 
 const MEDIA_PREFIX = '{"event":"media"'
 const PAYLOAD_KEY = '"payload":"'
+const TIMESTAMP_KEY = '"timestamp":"'
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /** Reads one message; null for anything malformed or unknown, which the caller ignores. */
@@ -21,7 +22,11 @@ export function readTwilioFrame(text: string): TwilioFrame | null {
     const start = text.indexOf(PAYLOAD_KEY)
     const end = start < 0 ? -1 : text.indexOf('"', start + PAYLOAD_KEY.length)
     // Only the caller's leg arrives inbound; a payload is base64 and so holds no quote.
-    if (end > 0) return { event: 'media', payload: text.slice(start + PAYLOAD_KEY.length, end) }
+    if (end > 0) {
+      const at = text.indexOf(TIMESTAMP_KEY)
+      const timestampMs = at < 0 ? NaN : Number.parseInt(text.slice(at + TIMESTAMP_KEY.length, at + TIMESTAMP_KEY.length + 12), 10)
+      return { event: 'media', payload: text.slice(start + PAYLOAD_KEY.length, end), timestampMs }
+    }
   }
   let message: any
   try {
@@ -31,7 +36,7 @@ export function readTwilioFrame(text: string): TwilioFrame | null {
   }
   switch (message?.event) {
     case 'media':
-      return typeof message.media?.payload === 'string' && BASE64.test(message.media.payload) ? { event: 'media', payload: message.media.payload } : null
+      return typeof message.media?.payload === 'string' && BASE64.test(message.media.payload) ? { event: 'media', payload: message.media.payload, timestampMs: Number(message.media.timestamp) } : null
     case 'start': {
       const start = message.start ?? {}
       if (typeof start.streamSid !== 'string' || typeof start.callSid !== 'string') return null

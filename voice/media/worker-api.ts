@@ -47,6 +47,14 @@ export class WorkerApi {
     await this.#request('POST', `/internal/voice/calls/${callId}/quality`, { quality })
   }
 
+  async recordingStarted(callId: string, storageKey: string, uploadId: string): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callId}/recording`, { storageKey, uploadId })
+  }
+
+  async recordingFinished(callId: string, result: { status: 'complete'; bytes: number; durationMs: number } | { status: 'failed' } | { status: 'withdrawn' }): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callId}/recording/finish`, result)
+  }
+
   /** The model is gone: the api forwards the caller to a person, or takes a message. */
   async fallback(callSid: string): Promise<void> {
     await this.#request('POST', `/internal/voice/calls/${callSid}/fallback`, {})

@@ -21,6 +21,12 @@ const transcriptBody = z.object({
     .min(1)
     .max(200),
 })
+const recordingStartBody = z.object({ storageKey: z.string().min(1).max(500), uploadId: z.string().min(1).max(1000) })
+const recordingFinishBody = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('complete'), bytes: z.number().int().min(0), durationMs: z.number().int().min(0) }),
+  z.object({ status: z.literal('failed') }),
+  z.object({ status: z.literal('withdrawn') }),
+])
 const qualityBody = z.object({ quality: z.record(z.string(), z.union([z.number(), z.string(), z.null()])) })
 
 /**
@@ -72,6 +78,37 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
       .insert(body.data.segments.map((s) => ({ call_id: call.id, business_id: call.business_id, seq: s.seq, speaker: s.speaker, text: s.text, started_ms: s.startedMs, ended_ms: s.endedMs })))
       .onConflict(['call_id', 'seq'])
       .ignore()
+    return reply.code(204).send()
+  })
+
+  /**
+   * A recording has started uploading. The row exists before the first byte is stored, so a worker
+   * that dies mid-call leaves a row saying `uploading`, with the upload id to clean up.
+   * Only calls whose caller consented can have one.
+   */
+  app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/recording', async (request, reply) => {
+    const body = recordingStartBody.safeParse(request.body)
+    if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed recording start' })
+    const call = await app.db('calls as c').join('consent_records as r', 'r.call_id', 'c.id').where({ 'c.id': request.params.callId, 'r.decision': 'given' }).whereNull('r.withdrawn_at').first('c.id', 'c.business_id')
+    if (!call) return reply.code(409).send({ error: 'no recording consent for this call' })
+    await app.db('recordings').insert({ call_id: call.id, business_id: call.business_id, storage_key: body.data.storageKey, upload_id: body.data.uploadId }).onConflict('call_id').ignore()
+    return reply.code(204).send()
+  })
+
+  /** The recording is complete, failed, or withdrawn by the caller (then the consent record says so too). */
+  app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/recording/finish', async (request, reply) => {
+    const body = recordingFinishBody.safeParse(request.body)
+    if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed recording result' })
+    const result = body.data
+    await app.db.transaction(async (trx) => {
+      const recording = trx('recordings').where({ call_id: request.params.callId, status: 'uploading' })
+      if (result.status === 'complete') await recording.update({ status: 'complete', bytes: result.bytes, duration_ms: result.durationMs, completed_at: trx.fn.now(), upload_id: null })
+      else if (result.status === 'failed') await recording.update({ status: 'failed' })
+      else {
+        await recording.update({ status: 'deleted', deleted_at: trx.fn.now() })
+        await trx('consent_records').where({ call_id: request.params.callId, decision: 'given' }).update({ withdrawn_at: trx.fn.now() })
+      }
+    })
     return reply.code(204).send()
   })
 
