@@ -7,7 +7,7 @@
  * call and sequence number in its first bytes, so the time each spends crossing the worker is
  * measured in both directions on one clock. Reports, per N, the added latency (p50 / p99 / max),
  * the worker's CPU (% of one core) and RSS growth per call, and errors; ends with one JSON line.
- * Options: --calls 50,200,500 --seconds 10
+ * Options: --calls 50,200,500 --seconds 10 --recording (callers consent; audio goes to a local S3 store)
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -20,9 +20,10 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import twilio from 'twilio'
 import WebSocket, { WebSocketServer } from 'ws'
-import { appendLedger, createKnex, loadConfig, migrateLatest, resolveDatabase } from '../core/index.ts'
+import { appendLedger, createKnex, loadConfig, migrateLatest, resolveDatabase, startEmbeddedS3 } from '../core/index.ts'
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' } } })
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' }, recording: { type: 'boolean', default: false } } })
+const RECORDING = values.recording
 const LEVELS = values.calls.split(',').map(Number)
 const SECONDS = Number(values.seconds)
 const FRAME_MS = 20
@@ -99,6 +100,7 @@ async function main() {
   const modelPort = (model.address() as { port: number }).port
 
   let server: ReturnType<typeof spawn> | undefined
+  const store = RECORDING ? await startEmbeddedS3({ dataDir: join(dataDir, 's3'), port: 0, bucket: 'answerline' }) : null
   const results: Array<Record<string, number>> = []
   try {
     await migrateLatest(db)
@@ -128,6 +130,7 @@ async function main() {
         AUTH_PEPPER: randomBytes(24).toString('hex'),
         RESEND_API_KEY: 're_bench_unused',
         CALL_RESERVATION_MINUTES: '60',
+        ...(store && { S3_ENDPOINT: store.endpoint, S3_ACCESS_KEY_ID: store.accessKeyId, S3_SECRET_ACCESS_KEY: store.secretAccessKey, S3_BUCKET: 'answerline' }),
       },
     })
     await waitReady(port)
@@ -151,7 +154,18 @@ async function main() {
           headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/inbound`, params) },
           body: new URLSearchParams(params),
         })
-        const token = /name="callToken" value="([^"]+)"/.exec(await webhook.text())?.[1]
+        let answer = await webhook.text()
+        if (RECORDING) {
+          const consent = { CallSid: sid, Digits: '1' }
+          answer = await (
+            await fetch(`${base}/voice/consent`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/consent`, consent) },
+              body: new URLSearchParams(consent),
+            })
+          ).text()
+        }
+        const token = /name="callToken" value="([^"]+)"/.exec(answer)?.[1]
         if (!token) {
           errors++
           continue
@@ -231,7 +245,7 @@ async function main() {
         `N=${row.calls}: caller->model p50 ${row.inboundP50Ms} p99 ${row.inboundP99Ms} max ${row.inboundMaxMs} ms | model->caller p50 ${row.outboundP50Ms} p99 ${row.outboundP99Ms} max ${row.outboundMaxMs} ms | worker CPU ${row.workerCpuPercentOfOneCore}% of a core, RSS ${row.workerRssMb} MB (+${row.rssGrowthKbPerCall} KB/call) | lost ${lost}, errors ${errors}\n`,
       )
     }
-    process.stdout.write(`${JSON.stringify({ benchmark: 'voice', seconds: SECONDS, recording: false, levels: results })}\n`)
+    process.stdout.write(`${JSON.stringify({ benchmark: 'voice', seconds: SECONDS, recording: RECORDING, levels: results })}\n`)
   } finally {
     server?.kill('SIGTERM')
     if (server) await new Promise((resolve) => server?.once('exit', resolve))
@@ -240,6 +254,7 @@ async function main() {
     await db.destroy()
     await admin.query(`drop database if exists ${name} with (force)`)
     await admin.end()
+    await store?.stop()
     await database.embedded?.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
@@ -248,7 +263,7 @@ async function main() {
 async function seed(db: ReturnType<typeof createKnex>): Promise<string> {
   const [org] = await db('organizations').insert({ kind: 'direct', name: 'Voice bench' }).returning('id')
   const [business] = await db('businesses').insert({ organization_id: org.id, name: 'Voice bench' }).returning('id')
-  await db('agent_configs').insert({ business_id: business.id, version: 1, greeting: 'Hello', disclosure_text: 'You are speaking with an AI assistant.', consent_prompt: 'May we record?', recording_enabled: false })
+  await db('agent_configs').insert({ business_id: business.id, version: 1, greeting: 'Hello', disclosure_text: 'You are speaking with an AI assistant.', consent_prompt: 'May we record?', recording_enabled: RECORDING })
   await db('phone_numbers').insert({ business_id: business.id, e164: '+14440000001', source: 'attached' })
   const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Voice bench', plan: 'pro', subscription_status: 'active' }).returning('id')
   await db.transaction((trx) => appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes: 10_000_000 }]))
