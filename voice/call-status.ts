@@ -27,23 +27,38 @@ export async function applyCallStatus(db: Knex, update: { callSid: string; statu
       await trx('calls').where({ id: call.id }).update({ status: live, last_status_sequence: update.sequenceNumber ?? call.last_status_sequence })
       return 'applied'
     }
-    const duration = Math.max(0, update.durationSeconds ?? 0)
-    let billed = 0
-    if (call.reserved_minutes > 0) {
-      // Settle against the account the minutes were reserved from, whatever pays for the business now.
-      const reservation = await trx('minute_ledger').where({ call_id: call.id, kind: 'reservation' }).first('billing_account_id')
-      if (reservation) billed = await settleReservation(trx, { billingAccountId: reservation.billing_account_id, callId: call.id, businessId: call.business_id, usedMinutes: Math.ceil(duration / 60) })
-    }
-    await trx('calls')
-      .where({ id: call.id })
-      .update({
-        // A refused call keeps its status and reason; Twilio still reports it as completed.
-        status: call.status === 'refused' ? 'refused' : final,
-        ended_at: trx.raw('greatest(started_at, now())'),
-        duration_seconds: duration,
-        billed_minutes: billed,
-        last_status_sequence: update.sequenceNumber ?? call.last_status_sequence,
-      })
+    await finalizeCall(trx, call, final, update.durationSeconds ?? 0, update.sequenceNumber)
     return 'finalized'
+  })
+}
+
+/** Ends a call once, in the caller's transaction: the minutes used are settled and the rest released. */
+export async function finalizeCall(trx: Knex.Transaction, call: Record<string, any>, status: string, durationSeconds: number, sequenceNumber: number | null = null): Promise<void> {
+  const duration = Math.max(0, Math.round(durationSeconds))
+  let billed = 0
+  if (call.reserved_minutes > 0) {
+    // Settle against the account the minutes were reserved from, whatever pays for the business now.
+    const reservation = await trx('minute_ledger').where({ call_id: call.id, kind: 'reservation' }).first('billing_account_id')
+    if (reservation) billed = await settleReservation(trx, { billingAccountId: reservation.billing_account_id, callId: call.id, businessId: call.business_id, usedMinutes: Math.ceil(duration / 60) })
+  }
+  await trx('calls')
+    .where({ id: call.id })
+    .update({
+      // A refused call keeps its status and reason; Twilio still reports it as completed.
+      status: call.status === 'refused' ? 'refused' : status,
+      ended_at: trx.raw('greatest(started_at, now())'),
+      duration_seconds: duration,
+      billed_minutes: billed,
+      last_status_sequence: sequenceNumber ?? call.last_status_sequence,
+    })
+}
+
+/** A browser test call has no Twilio status callback: the worker reports its end, and it is settled the same way. */
+export async function finalizeTestCall(db: Knex, callId: string, durationSeconds: number): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const call = await trx('calls').where({ id: callId, direction: 'test' }).forUpdate().first()
+    if (!call || call.ended_at) return false
+    await finalizeCall(trx, call, 'completed', durationSeconds)
+    return true
   })
 }

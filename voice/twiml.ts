@@ -18,6 +18,7 @@ export const VOICE_PATHS = {
   staffResult: '/voice/staff-result',
   transferResult: '/voice/transfer-result',
   stream: '/voice/stream',
+  testCall: '/voice/test-call',
 } as const
 
 export const REFUSAL_MESSAGES = {

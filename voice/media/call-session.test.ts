@@ -14,7 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedS3, type EmbeddedS3 } from '../../core/storage/embedded-s3.ts'
-import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
+import { callSid, insertVoiceBusiness, minutesOf, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
+import { insertMembership, insertUser, TEST_PASSWORD } from '../../core/testing/accounts.ts'
+import { graphqlRequest } from '../../core/testing/graphql-request.ts'
 
 /** The media worker end to end: Twilio's Media Streams protocol on one side, the Realtime protocol on the other. */
 const media = suite<{ t: TestApp; fake: FakeRealtime; twilioApi: FakeTwilio; business: VoiceBusiness; recorded: VoiceBusiness; streamUrl: string; store: EmbeddedS3; s3: S3Client; storeDir: string }>('voice: media worker relay')
@@ -321,6 +323,58 @@ media('a caller who asks to stop recording gets it stopped, deleted, and the wit
   await side.closed
   const listed = await ctx.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: key }))
   assert.is(listed.KeyCount ?? 0, 0)
+})
+
+async function testCall(ctx: { streamUrl: string }, parameters: Record<string, string>, origin?: string) {
+  const socket = new WebSocket(ctx.streamUrl.replace('/voice/stream', '/voice/test-call'), origin ? { headers: { origin } } : {})
+  const received: Array<Record<string, any>> = []
+  socket.on('message', (data: Buffer) => received.push(JSON.parse(data.toString())))
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)))
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve())
+    socket.once('error', reject)
+  })
+  socket.send(JSON.stringify({ event: 'start', streamSid: 'MZbrowser', start: { streamSid: 'MZbrowser', callSid: 'browser', customParameters: parameters } }))
+  return { socket, received, closed }
+}
+
+async function tokenFor(ctx: { t: TestApp }, email: string) {
+  const login = await graphqlRequest(ctx.t.app, 'mutation($i: LogInInput!) { logIn(input: $i) { tokens { accessToken } } }', { i: { email, password: TEST_PASSWORD } })
+  return login.data.logIn.tokens.accessToken as string
+}
+
+media('an owner talks to their agent from the browser: a test call, with real minutes settled when it ends', async (ctx) => {
+  const owner = await tokenFor(ctx, ctx.business.ownerEmail)
+  const before = await minutesOf(ctx.t.test.db, ctx.business.billingAccountId)
+  const browser = await testCall(ctx, { authorization: `Bearer ${owner}`, businessId: ctx.business.businessId })
+  await until(() => browser.received.some((m) => m.event === 'media'), 'the greeting')
+  browser.socket.send(JSON.stringify({ event: 'stop', streamSid: 'MZbrowser' }))
+  await browser.closed
+  const call = await ctx.t.test.db('calls').where({ business_id: ctx.business.businessId, direction: 'test' }).orderBy('created_at', 'desc').first()
+  await until(async () => (await ctx.t.test.db('calls').where({ id: call.id }).first('ended_at')).ended_at !== null, 'the settled test call')
+  const ended = await ctx.t.test.db('calls').where({ id: call.id }).first()
+  assert.equal([ended.status, ended.twilio_call_sid, ended.billed_minutes], ['completed', null, 1])
+  assert.equal(await minutesOf(ctx.t.test.db, ctx.business.billingAccountId), { balance: before.balance - 1, ledger: before.ledger - 1 })
+})
+
+media('a test call needs a credential with agent:write on that business, from an allowed page', async (ctx) => {
+  const member = await insertUser(ctx.t.test.db)
+  await insertMembership(ctx.t.test.db, member.id, ctx.business.organizationId, 'member')
+  const stranger = await insertUser(ctx.t.test.db)
+  const attempts = [
+    { authorization: 'Bearer not-a-token', businessId: ctx.business.businessId },
+    { authorization: `Bearer ${await tokenFor(ctx, member.email)}`, businessId: ctx.business.businessId },
+    { authorization: `Bearer ${await tokenFor(ctx, stranger.email)}`, businessId: ctx.business.businessId },
+  ]
+  const calls = await ctx.t.test.db('calls').where({ direction: 'test' }).count({ n: '*' }).first()
+  for (const parameters of attempts) assert.is(await (await testCall(ctx, parameters)).closed, 1008)
+  assert.equal(await ctx.t.test.db('calls').where({ direction: 'test' }).count({ n: '*' }).first(), calls)
+  try {
+    await testCall(ctx, attempts[0] as Record<string, string>, 'https://evil.example.net')
+    assert.unreachable('connected from a foreign origin')
+  } catch (error) {
+    assert.match(String((error as Error).message), /403/)
+  }
 })
 
 media.run()

@@ -67,8 +67,12 @@ export class CallSession {
   #bargeIns = 0
   #modelErrors = 0
 
-  constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger }) {
+  // A browser test call: its start message carries a credential instead of a call token.
+  readonly #testCall: boolean
+
+  constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger; testCall?: boolean }) {
     this.#twilio = twilio
+    this.#testCall = deps.testCall === true
     this.#api = deps.api
     this.#settings = deps.settings
     this.#log = deps.log
@@ -93,7 +97,8 @@ export class CallSession {
         else if (!this.#ended && this.#pendingAudio.length < PENDING_AUDIO_FRAMES) this.#pendingAudio.push(frame.payload)
         return
       case 'start':
-        void this.#start(frame.streamSid, frame.callSid, frame.customParameters.callToken ?? '')
+        if (this.#testCall) void this.#startTestCall(frame.streamSid, frame.customParameters)
+        else void this.#start(frame.streamSid, frame.callSid, frame.customParameters.callToken ?? '')
         return
       case 'mark': {
         const [itemId, endMs] = frame.name.split(':')
@@ -110,6 +115,20 @@ export class CallSession {
         return
       case 'connected':
         return
+    }
+  }
+
+  /** The api checks the browser's credential (user or embed token with agent:write) and reserves minutes. */
+  async #startTestCall(streamSid: string, parameters: Record<string, string>): Promise<void> {
+    if (this.#claims || this.#ended) return
+    try {
+      const call = await this.#api.createTestCall(parameters.authorization ?? '', parameters.businessId ?? '')
+      await this.#start(streamSid, call.callSid, call.callToken)
+    } catch (error) {
+      this.#log.warn({ err: error }, 'test call refused')
+      this.#ended = true
+      this.#pendingAudio = []
+      this.#twilio.close(1008, 'test call refused')
     }
   }
 
@@ -405,6 +424,7 @@ export class CallSession {
     if (!callId) return
     await this.#stopRecording('finished')
     await this.#transcript?.close()
+    if (this.#testCall) await this.#api.endTestCall(callId, Math.ceil(this.#elapsed() / 1000)).catch((error: unknown) => this.#log.warn({ err: error, callId }, 'test call end not reported'))
     const sorted = [...this.#responseLatencies].sort((a, b) => a - b)
     const pick = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : null)
     await this.#api

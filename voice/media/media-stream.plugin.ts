@@ -49,6 +49,25 @@ export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
     },
   )
 
+  // The same protocol from a browser: authenticated by the credential in its start message, and
+  // only from pages on an allowed origin (browsers always send Origin).
+  const allowedOrigins = new Set(config.graphql.allowedOrigins)
+  app.get(
+    VOICE_PATHS.testCall,
+    {
+      websocket: true,
+      preValidation: async (request, reply) => {
+        const origin = request.headers.origin
+        if (origin && !allowedOrigins.has(origin)) return reply.code(403).send({ error: 'origin not allowed' })
+      },
+    },
+    (socket, request) => {
+      const session = new CallSession(socket, { api, settings, log: request.log, testCall: true })
+      sessions.add(session)
+      socket.on('close', () => sessions.delete(session))
+    },
+  )
+
   app.lifecycle.onDrain(async () => {
     await Promise.all([...sessions].map((session) => session.end('worker_draining')))
   })

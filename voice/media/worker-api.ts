@@ -55,6 +55,15 @@ export class WorkerApi {
     await this.#request('POST', `/internal/voice/calls/${callId}/recording/finish`, result)
   }
 
+  /** Asks the api to start a browser test call for the credential the browser presented. */
+  async createTestCall(authorization: string, businessId: string): Promise<{ callId: string; callSid: string; callToken: string }> {
+    return (await (await this.#request('POST', '/internal/voice/test-calls', { authorization, businessId })).json()) as { callId: string; callSid: string; callToken: string }
+  }
+
+  async endTestCall(callId: string, durationSeconds: number): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callId}/end`, { durationSeconds })
+  }
+
   /** The model is gone: the api forwards the caller to a person, or takes a message. */
   async fallback(callSid: string): Promise<void> {
     await this.#request('POST', `/internal/voice/calls/${callSid}/fallback`, {})

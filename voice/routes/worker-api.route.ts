@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { AppError, digestsEqual, sha256 } from '../../core/index.ts'
+import { finalizeTestCall } from '../call-status.ts'
+import { createTestCall } from '../test-call.ts'
 import { fallbackCall, transferCall } from '../transfer.ts'
 import type { TwilioClient } from '../twilio/twilio-client.ts'
 
@@ -39,6 +41,12 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
     const presented = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? ''
     if (!digestsEqual(sha256(presented), expected)) return reply.code(401).send({ error: 'worker authentication failed' })
   })
+
+  const failure = (reply: import('fastify').FastifyReply, error: unknown) => {
+    if (!(error instanceof AppError)) throw error
+    const status = { NOT_FOUND: 404, CONFLICT: 409, UPSTREAM_UNAVAILABLE: 502 }[error.code as 'NOT_FOUND'] ?? 400
+    return reply.code(status).send({ error: error.message, code: error.code })
+  }
 
   /** Everything the worker needs to brief the model about the business and this call. */
   app.get<{ Params: { callId: string } }>('/internal/voice/calls/:callId/agent', async (request, reply) => {
@@ -112,6 +120,26 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
     return reply.code(204).send()
   })
 
+  /** A browser test call: the worker passes on the browser's credential; the api decides and reserves. */
+  app.post('/internal/voice/test-calls', async (request, reply) => {
+    const body = z.object({ authorization: z.string().min(1).max(8192), businessId: z.string().min(1).max(100) }).safeParse(request.body)
+    if (!body.success) return reply.code(400).send({ error: 'malformed test call request' })
+    try {
+      return reply.code(201).send(await createTestCall(app.db, app.config, body.data))
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return reply.code(401).send({ error: error.message, code: error.code })
+      if (error instanceof AppError && error.code === 'FORBIDDEN') return reply.code(403).send({ error: error.message, code: error.code })
+      return failure(reply, error)
+    }
+  })
+
+  /** The worker reports that a test call ended; it is settled like a phone call's final status. */
+  app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/end', async (request, reply) => {
+    const body = z.object({ durationSeconds: z.number().min(0).max(86_400) }).safeParse(request.body)
+    if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed end report' })
+    return reply.code((await finalizeTestCall(app.db, request.params.callId, body.data.durationSeconds)) ? 204 : 404).send()
+  })
+
   /** Voice quality figures measured by the worker, merged into the call's record. */
   app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/quality', async (request, reply) => {
     const body = qualityBody.safeParse(request.body)
@@ -119,12 +147,6 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
     const updated = await app.db('calls').where({ id: request.params.callId }).update({ quality: app.db.raw('quality || ?::jsonb', [JSON.stringify(body.data.quality)]), answered_by: app.db.raw("coalesce(answered_by, 'ai')") })
     return reply.code(updated ? 204 : 404).send()
   })
-
-  const failure = (reply: import('fastify').FastifyReply, error: unknown) => {
-    if (!(error instanceof AppError)) throw error
-    const status = { NOT_FOUND: 404, CONFLICT: 409, UPSTREAM_UNAVAILABLE: 502 }[error.code as 'NOT_FOUND'] ?? 400
-    return reply.code(status).send({ error: error.message, code: error.code })
-  }
 
   app.post<{ Params: { callSid: string } }>('/internal/voice/calls/:callSid/fallback', async (request, reply) => {
     if (!/^CA[0-9a-f]{32}$/.test(request.params.callSid)) return reply.code(400).send({ error: 'malformed call sid' })
