@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -8,6 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { pendingMigrations } from './core/db/migrations.ts'
 import { openTestDb } from './core/testing/test-db.ts'
+import { freePort } from './core/testing/free-port.ts'
 
 /**
  * The command line: `migrate` and `seed-demo` against a configured database, and `npm start` on a
@@ -72,14 +72,6 @@ function postgresServing(dataDir: string): number[] {
   return pids
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 async function graphqlPlans(port: number): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {

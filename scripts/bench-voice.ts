@@ -9,29 +9,24 @@
  * the worker's CPU (% of one core) and RSS growth per call, and errors; ends with one JSON line.
  * Options: --calls 50,200,500 --seconds 10 --recording (callers consent; audio goes to a local S3 store)
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import twilio from 'twilio'
 import WebSocket, { WebSocketServer } from 'ws'
-import { appendLedger, createKnex, loadConfig, migrateLatest, resolveDatabase, startEmbeddedS3 } from '../core/index.ts'
+import { appendLedger, startEmbeddedS3, type Knex } from '../core/index.ts'
+import { benchEnvironment, freePort, openBenchDatabase, percentile, round, startAnswerline, stopAnswerline } from './bench-support.ts'
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' }, recording: { type: 'boolean', default: false } } })
 const RECORDING = values.recording
 const LEVELS = values.calls.split(',').map(Number)
 const SECONDS = Number(values.seconds)
 const FRAME_MS = 20
-const ROOT = new URL('..', import.meta.url).pathname
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
-const round = (n: number) => Math.round(n * 100) / 100
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
 /** A 20 ms frame whose first bytes say which call and which frame it is. */
 function frame(call: number, seq: number): string {
@@ -45,14 +40,6 @@ function readFrame(base64: string): [number, number] {
   return [bytes.readUInt32BE(0), bytes.readUInt32BE(4)]
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 function processStats(pid: number): { cpuTicks: number; rssKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
@@ -62,15 +49,7 @@ function processStats(pid: number): { cpuTicks: number; rssKb: number } {
 
 async function main() {
   if (existsSync('/usr/bin/taskset')) spawnSync('/usr/bin/taskset', ['-pc', '0', String(process.pid)])
-  const dataDir = mkdtempSync(join(tmpdir(), 'answerline-voice-bench-'))
-  const database = await resolveDatabase(loadConfig({ ...process.env, DATA_DIR: dataDir }))
-  const name = `answerline_voice_bench_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: database.url })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  const url = new URL(database.url)
-  url.pathname = `/${name}`
-  const db = createKnex(url.toString(), 4)
+  const bench = await openBenchDatabase('voice_bench')
 
   // The instant model: one ticker sends every live call's next delta.
   const sentToTwilio = new Map<string, number>()
@@ -99,43 +78,25 @@ async function main() {
   })
   const modelPort = (model.address() as { port: number }).port
 
-  let server: ReturnType<typeof spawn> | undefined
-  const store = RECORDING ? await startEmbeddedS3({ dataDir: join(dataDir, 's3'), port: 0, bucket: 'answerline' }) : null
+  let server: ChildProcess | undefined
+  const store = RECORDING ? await startEmbeddedS3({ dataDir: join(bench.dataDir, 's3'), port: 0, bucket: 'answerline' }) : null
   const results: Array<Record<string, number>> = []
   try {
-    await migrateLatest(db)
-    const number = await seed(db)
+    const number = await seed(bench.db)
     const port = await freePort()
     const authToken = randomBytes(24).toString('hex')
     const base = `http://127.0.0.1:${port}`
+    const env = {
+      ...benchEnvironment(port, bench.url, authToken),
+      OPENAI_REALTIME_URL: `ws://127.0.0.1:${modelPort}/v1/realtime`,
+      CALL_RESERVATION_MINUTES: '60',
+      ...(store && { S3_ENDPOINT: store.endpoint, S3_ACCESS_KEY_ID: store.accessKeyId, S3_SECRET_ACCESS_KEY: store.secretAccessKey, S3_BUCKET: 'answerline' }),
+    }
     // The worker gets the second core to itself where taskset exists; this process pins itself to the first.
     const pinned = existsSync('/usr/bin/taskset')
-    server = spawn(pinned ? '/usr/bin/taskset' : process.execPath, [...(pinned ? ['-c', '1', process.execPath] : []), 'cli.ts', 'start'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: url.toString(),
-        MIGRATE_ON_START: 'false',
-        PUBLIC_BASE_URL: base,
-        API_INTERNAL_URL: base,
-        OPENAI_REALTIME_URL: `ws://127.0.0.1:${modelPort}/v1/realtime`,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
-        WORKER_SECRET: randomBytes(24).toString('hex'),
-        AUTH_JWT_KEYS: `bench=${randomBytes(24).toString('hex')}`,
-        AUTH_PEPPER: randomBytes(24).toString('hex'),
-        RESEND_API_KEY: 're_bench_unused',
-        CALL_RESERVATION_MINUTES: '60',
-        ...(store && { S3_ENDPOINT: store.endpoint, S3_ACCESS_KEY_ID: store.accessKeyId, S3_SECRET_ACCESS_KEY: store.secretAccessKey, S3_BUCKET: 'answerline' }),
-      },
-    })
-    await waitReady(port)
+    server = await startAnswerline(pinned ? '/usr/bin/taskset' : process.execPath, [...(pinned ? ['-c', '1', process.execPath] : []), 'cli.ts', 'start'], env, port)
     const streamUrl = `ws://127.0.0.1:${port}/voice/stream`
-    const signature = twilio.getExpectedTwilioSignature(authToken, streamUrl.replace('ws://', 'ws://'), {})
+    const signature = twilio.getExpectedTwilioSignature(authToken, streamUrl, {})
     let sidCounter = 0
 
     for (const level of LEVELS) {
@@ -247,20 +208,15 @@ async function main() {
     }
     process.stdout.write(`${JSON.stringify({ benchmark: 'voice', seconds: SECONDS, recording: RECORDING, levels: results })}\n`)
   } finally {
-    server?.kill('SIGTERM')
-    if (server) await new Promise((resolve) => server?.once('exit', resolve))
+    await stopAnswerline(server)
     for (const entry of modelSockets) entry.socket.terminate()
     await new Promise((resolve) => model.close(resolve))
-    await db.destroy()
-    await admin.query(`drop database if exists ${name} with (force)`)
-    await admin.end()
     await store?.stop()
-    await database.embedded?.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await bench.close()
   }
 }
 
-async function seed(db: ReturnType<typeof createKnex>): Promise<string> {
+async function seed(db: Knex): Promise<string> {
   const [org] = await db('organizations').insert({ kind: 'direct', name: 'Voice bench' }).returning('id')
   const [business] = await db('businesses').insert({ organization_id: org.id, name: 'Voice bench' }).returning('id')
   await db('agent_configs').insert({ business_id: business.id, version: 1, greeting: 'Hello', disclosure_text: 'You are speaking with an AI assistant.', consent_prompt: 'May we record?', recording_enabled: RECORDING })
@@ -270,17 +226,5 @@ async function seed(db: ReturnType<typeof createKnex>): Promise<string> {
   return '+14440000001'
 }
 
-async function waitReady(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
-  throw new Error('the server did not become ready')
-}
 
 await main()

@@ -7,18 +7,14 @@
  * server time from each response's Server-Timing header and the latency the client saw, and ends
  * with one JSON line. Options: --rate 200 --seconds 15 --businesses 20.
  */
-import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import twilio from 'twilio'
-import { appendLedger, createKnex, loadConfig, migrateLatest, resolveDatabase } from '../core/index.ts'
+import { appendLedger, type Knex } from '../core/index.ts'
+import { benchEnvironment, freePort, openBenchDatabase, percentile, round, startAnswerline, stopAnswerline } from './bench-support.ts'
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '15' }, businesses: { type: 'string', default: '20' } } })
 const RATE = Number(values.rate)
@@ -26,59 +22,18 @@ const SECONDS = Number(values.seconds)
 const BUSINESSES = Number(values.businesses)
 // Seconds of load before measuring, so the pool has opened its connections and the JIT has warmed up.
 const WARMUP_SECONDS = 3
-const ROOT = new URL('..', import.meta.url).pathname
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
-const round = (n: number) => Math.round(n * 100) / 100
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'answerline-bench-'))
-  const database = await resolveDatabase(loadConfig({ ...process.env, DATA_DIR: dataDir }))
-  const name = `answerline_bench_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: database.url })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  const url = new URL(database.url)
-  url.pathname = `/${name}`
-  const db = createKnex(url.toString(), 4)
-  let server: ReturnType<typeof spawn> | undefined
+  const bench = await openBenchDatabase('bench')
+  let server: ChildProcess | undefined
   try {
-    await migrateLatest(db)
-    const numbers = await seed(db)
+    const numbers = await seed(bench.db)
     const port = await freePort()
     const authToken = randomBytes(24).toString('hex')
     const publicBaseUrl = `http://127.0.0.1:${port}`
-    server = spawn(process.execPath, ['cli.ts', 'start', '--role', 'api'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: url.toString(),
-        DATABASE_POOL_MAX: '20',
-        MIGRATE_ON_START: 'false',
-        PUBLIC_BASE_URL: publicBaseUrl,
-        TWILIO_AUTH_TOKEN: authToken,
-        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
-        WORKER_SECRET: randomBytes(24).toString('hex'),
-        AUTH_JWT_KEYS: `bench=${randomBytes(24).toString('hex')}`,
-        AUTH_PEPPER: randomBytes(24).toString('hex'),
-        RESEND_API_KEY: 're_bench_unused',
-      },
-    })
-    await waitReady(port)
-
+    server = await startAnswerline(process.execPath, ['cli.ts', 'start', '--role', 'api'], { ...benchEnvironment(port, bench.url, authToken), DATABASE_POOL_MAX: '20' }, port)
     let sequence = 0
     const request = () => {
       const params = { CallSid: `CA${(++sequence).toString(16).padStart(32, '0')}`, From: `+1555${String(sequence).padStart(7, '0')}`, To: numbers[sequence % numbers.length] as string }
@@ -143,18 +98,13 @@ async function main() {
     process.stdout.write(`  achieved ${figures.achievedRate} req/s, errors ${errors}\n`)
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   } finally {
-    server?.kill('SIGTERM')
-    if (server) await new Promise((resolve) => server?.once('exit', resolve))
-    await db.destroy()
-    await admin.query(`drop database if exists ${name} with (force)`)
-    await admin.end()
-    await database.embedded?.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    await stopAnswerline(server)
+    await bench.close()
   }
 }
 
 /** Businesses with an always-open agent, a number each and a million minutes. */
-async function seed(db: ReturnType<typeof createKnex>): Promise<string[]> {
+async function seed(db: Knex): Promise<string[]> {
   const numbers: string[] = []
   for (let i = 0; i < BUSINESSES; i++) {
     const [org] = await db('organizations').insert({ kind: 'direct', name: `Bench ${i}` }).returning('id')
@@ -169,17 +119,5 @@ async function seed(db: ReturnType<typeof createKnex>): Promise<string[]> {
   return numbers
 }
 
-async function waitReady(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
-  throw new Error('the server did not become ready')
-}
 
 await main()

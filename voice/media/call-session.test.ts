@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import twilio from 'twilio'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -17,6 +16,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../../core/storage/embedded-s3
 import { callSid, insertVoiceBusiness, minutesOf, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
 import { insertMembership, insertUser, TEST_PASSWORD } from '../../core/testing/accounts.ts'
 import { graphqlRequest } from '../../core/testing/graphql-request.ts'
+import { freePort } from '../../core/testing/free-port.ts'
 
 /** The media worker end to end: Twilio's Media Streams protocol on one side, the Realtime protocol on the other. */
 const media = suite<{ t: TestApp; fake: FakeRealtime; twilioApi: FakeTwilio; business: VoiceBusiness; recorded: VoiceBusiness; streamUrl: string; store: EmbeddedS3; s3: S3Client; storeDir: string }>('voice: media worker relay')
@@ -24,14 +24,6 @@ const BUCKET = 'media-test'
 const ACCOUNT_SID = `AC${'3'.repeat(32)}`
 const AUTH_TOKEN = 'media-test-auth-token-12345678'
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 media.before(async (ctx) => {
   ctx.fake = await startFakeRealtime()

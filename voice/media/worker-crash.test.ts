@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -14,6 +13,7 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../../core/storage/embedded-s3
 import { openTestApp, type TestApp } from '../../core/testing/test-app.ts'
 import { startFakeRealtime, type FakeRealtime } from '../testing/fake-realtime.ts'
 import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
+import { freePort } from '../../core/testing/free-port.ts'
 
 /**
  * A media worker killed outright mid-call (SIGKILL: no shutdown code runs) loses nothing that
@@ -22,14 +22,6 @@ import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '..
  */
 const crash = suite<{ t: TestApp; fake: FakeRealtime; store: EmbeddedS3; dir: string; business: VoiceBusiness; workerPort: number; workerEnv: NodeJS.ProcessEnv }>('voice: a worker killed mid-call')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 async function startWorker(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const worker = spawn(process.execPath, ['cli.ts', 'start', '--role', 'worker'], { cwd: new URL('../..', import.meta.url).pathname, env, stdio: 'ignore' })
