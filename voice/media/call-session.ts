@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import WebSocket from 'ws'
 import { verifyCallToken, type CallTokenClaims } from '../call-token.ts'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { agentTools, buildInstructions, type AgentContext } from './instructions.ts'
+import type { AgentContext } from './instructions.ts'
+import { connectRealtime, sessionUpdate, type RealtimeSettings } from './realtime-session.ts'
+import { CallQuality } from './call-quality.ts'
 import { StereoRecorder } from './stereo-recorder.ts'
 import { clearMessage, markMessage, mediaMessage, mulawMilliseconds, readTwilioFrame } from './twilio-frames.ts'
 import { TranscriptBuffer, type WorkerApi } from './worker-api.ts'
@@ -10,22 +12,16 @@ import { TranscriptBuffer, type WorkerApi } from './worker-api.ts'
 // Caller audio that arrives while the model socket is still opening (a real handshake takes
 // hundreds of milliseconds) is kept, up to this many 20 ms frames (5 seconds).
 const PENDING_AUDIO_FRAMES = 250
-// How long the model socket may take to open before the call gives up on it.
-const MODEL_CONNECT_TIMEOUT_MS = 5_000
 // The caller hears a warning this long before the reserved minutes run out.
 const LIMIT_WARNING_SECONDS = 30
 const AUDIO_DELTA_PREFIX = '{"type":"response.output_audio.delta"'
 // Lines of conversation kept to brief a replacement model session.
 const HISTORY_LINES = 40
 
-export interface SessionSettings {
+export interface SessionSettings extends RealtimeSettings {
   /** Where consented recordings go; null disables recording on this worker. */
   storage: { s3: S3Client; bucket: string } | null
   workerSecret: string
-  realtimeUrl: string
-  realtimeModel: string
-  transcribeModel: string
-  openaiApiKey: string | null
 }
 
 /**
@@ -60,12 +56,7 @@ export class CallSession {
   // and how much Twilio confirmed as played (marks echo once the audio before them was heard).
   #item: { id: string; sentMs: number; playedMs: number; startedAtMs: number } | null = null
 
-  // Quality figures, reported to the api when the call ends.
-  #firstAudioMs: number | null = null
-  #callerStoppedAt: number | null = null
-  readonly #responseLatencies: number[] = []
-  #bargeIns = 0
-  #modelErrors = 0
+  readonly #quality = new CallQuality()
 
   // A browser test call: its start message carries a credential instead of a call token.
   readonly #testCall: boolean
@@ -190,50 +181,20 @@ export class CallSession {
 
   async #openModel(context: AgentContext, resumed = false): Promise<void> {
     this.#context = context
-    const url = `${this.#settings.realtimeUrl}?model=${encodeURIComponent(this.#settings.realtimeModel)}`
-    const model = new WebSocket(url, {
-      headers: this.#settings.openaiApiKey ? { authorization: `Bearer ${this.#settings.openaiApiKey}` } : {},
-      // Base64 audio barely compresses, and per-frame compression and UTF-8 checks are the relay's main costs.
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-    })
+    const model = await connectRealtime(this.#settings)
     this.#model = model
     model.on('message', (data: Buffer) => this.#onModelMessage(data.toString()))
     model.on('close', () => {
       if (this.#model === model && !this.#ended) void this.#onModelLost()
     })
     model.on('error', (error) => {
-      this.#modelErrors++
+      this.#quality.modelErrors++
       this.#log.warn({ err: error, callId: this.callId }, 'model socket error')
-    })
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('model connect timeout')), MODEL_CONNECT_TIMEOUT_MS)
-      model.once('open', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-      model.once('error', (error) => {
-        clearTimeout(timer)
-        reject(error)
-      })
     })
     const mode = this.#claims?.mode ?? 'conversation'
     const briefing = resumed && this.#history.length ? `\n\nThe call was interrupted; the conversation so far:\n${this.#history.join('\n')}` : ''
     // session.update goes first, before any audio; then the agent speaks.
-    this.#sendModel({
-      type: 'session.update',
-      session: {
-        type: 'realtime',
-        model: this.#settings.realtimeModel,
-        instructions: buildInstructions(context, mode, this.#recorder !== null) + briefing,
-        output_modalities: ['audio'],
-        tools: agentTools(this.#recorder !== null),
-        audio: {
-          input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad' }, transcription: { model: this.#settings.transcribeModel } },
-          output: { format: { type: 'audio/pcmu' }, voice: context.agent.voice },
-        },
-      },
-    })
+    this.#sendModel(sessionUpdate(this.#settings, context, { mode, recording: this.#recorder !== null, briefing }))
     this.#modelReady = true
     for (const payload of this.#pendingAudio) model.send(`{"type":"input_audio_buffer.append","audio":"${payload}"}`)
     this.#pendingAudio = []
@@ -285,7 +246,7 @@ export class CallSession {
         this.#bargeIn()
         return
       case 'input_audio_buffer.speech_stopped':
-        this.#callerStoppedAt = performance.now()
+        this.#quality.callerStoppedSpeaking()
         return
       case 'conversation.item.input_audio_transcription.completed':
         this.#remember('Caller', String(event.transcript ?? ''))
@@ -299,7 +260,7 @@ export class CallSession {
         void this.#runTool(String(event.name), String(event.call_id), String(event.arguments ?? '{}'))
         return
       case 'error':
-        this.#modelErrors++
+        this.#quality.modelErrors++
         this.#log.warn({ callId: this.callId, error: event.error?.code ?? event.error?.type }, 'model reported an error')
         return
     }
@@ -311,11 +272,7 @@ export class CallSession {
     const itemId = parsed?.item_id ?? between(text, '"item_id":"', '"')
     if (!delta || !itemId || !this.#streamSid) return
     const now = this.#elapsed()
-    if (this.#firstAudioMs === null) this.#firstAudioMs = now
-    if (this.#callerStoppedAt !== null) {
-      this.#responseLatencies.push(performance.now() - this.#callerStoppedAt)
-      this.#callerStoppedAt = null
-    }
+    this.#quality.agentAudio(now)
     const newReply = !this.#item || this.#item.id !== itemId
     if (newReply) this.#item = { id: itemId, sentMs: 0, playedMs: 0, startedAtMs: now }
     const item = this.#item as { id: string; sentMs: number; playedMs: number; startedAtMs: number }
@@ -336,7 +293,7 @@ export class CallSession {
   #bargeIn(): void {
     const item = this.#item
     if (!item || item.sentMs <= item.playedMs) return
-    this.#bargeIns++
+    this.#quality.bargeIns++
     this.#twilio.send(clearMessage(this.#streamSid))
     this.#sendModel({ type: 'conversation.item.truncate', item_id: item.id, content_index: 0, audio_end_ms: Math.round(item.playedMs) })
     this.#recorder?.truncateAgent(item.playedMs)
@@ -425,18 +382,8 @@ export class CallSession {
     await this.#stopRecording('finished')
     await this.#transcript?.close()
     if (this.#testCall) await this.#api.endTestCall(callId, Math.ceil(this.#elapsed() / 1000)).catch((error: unknown) => this.#log.warn({ err: error, callId }, 'test call end not reported'))
-    const sorted = [...this.#responseLatencies].sort((a, b) => a - b)
-    const pick = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : null)
     await this.#api
-      .saveQuality(callId, {
-        firstGreetingAudioMs: this.#firstAudioMs === null ? null : Math.round(this.#firstAudioMs),
-        responseLatencyP50Ms: pick(0.5),
-        responseLatencyP90Ms: pick(0.9),
-        bargeIns: this.#bargeIns,
-        modelErrors: this.#modelErrors,
-        endReason: reason,
-        transcriptSegmentsDropped: this.#transcript?.dropped ?? 0,
-      })
+      .saveQuality(callId, this.#quality.report(reason, this.#transcript?.dropped ?? 0))
       .catch((error: unknown) => this.#log.warn({ err: error, callId }, 'call quality not saved'))
   }
 }
