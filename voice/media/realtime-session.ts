@@ -19,6 +19,9 @@ export async function connectRealtime(settings: RealtimeSettings): Promise<WebSo
     // Base64 audio barely compresses, and per-frame compression and UTF-8 checks are the relay's main costs.
     perMessageDeflate: false,
     skipUTF8Validation: true,
+    // An all-zero mask lets ws send frames without the per-frame random mask and XOR pass. Masking
+    // protects browsers' traffic from caching proxies; this is a server talking to an API over TLS.
+    generateMask: () => {},
   })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
