@@ -34,6 +34,9 @@ export class Access {
   readonly principal: Principal
   readonly #db: Knex
   #memberships: Promise<MembershipRow[]> | undefined
+  // One Access lives for one request; a page of nested fields asks the same questions many times.
+  readonly #activeOrganizations = new Map<string, Promise<boolean>>()
+  readonly #businessScopes = new Map<string, Promise<BusinessScope | null>>()
 
   constructor(db: Knex, principal: Principal) {
     this.#db = db
@@ -67,7 +70,13 @@ export class Access {
     }
   }
 
-  async businessScope(businessId: string): Promise<BusinessScope | null> {
+  businessScope(businessId: string): Promise<BusinessScope | null> {
+    let scope = this.#businessScopes.get(businessId)
+    if (!scope) this.#businessScopes.set(businessId, (scope = this.#resolveBusinessScope(businessId)))
+    return scope
+  }
+
+  async #resolveBusinessScope(businessId: string): Promise<BusinessScope | null> {
     const p = this.principal
     if (p.kind === 'anonymous' || !isUuid(businessId)) return null
     const business = await this.#db('businesses as b')
@@ -137,9 +146,14 @@ export class Access {
     return this.#memberships
   }
 
-  async #organizationActive(organizationId: string): Promise<boolean> {
-    if (!isUuid(organizationId)) return false
-    return (await this.#db('organizations').where({ id: organizationId, status: 'active' }).first('id')) !== undefined
+  #organizationActive(organizationId: string): Promise<boolean> {
+    if (!isUuid(organizationId)) return Promise.resolve(false)
+    let active = this.#activeOrganizations.get(organizationId)
+    if (!active) {
+      active = this.#db('organizations').where({ id: organizationId, status: 'active' }).first('id').then((row) => row !== undefined)
+      this.#activeOrganizations.set(organizationId, active)
+    }
+    return active
   }
 }
 

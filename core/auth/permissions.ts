@@ -43,6 +43,3 @@ export const ROLE_PERMISSIONS: Readonly<Record<MembershipRole, readonly Permissi
   member: MEMBER,
 }
 
-export function isPermission(value: string): value is Permission {
-  return (PERMISSIONS as readonly string[]).includes(value)
-}

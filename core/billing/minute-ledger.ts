@@ -15,11 +15,6 @@ export interface LedgerEntry {
   periodStart?: Date | null
 }
 
-export interface Balance {
-  included: number
-  topup: number
-}
-
 /**
  * Appends entries and moves the account's balances by the same amounts, in the caller's
  * transaction. The balance columns refuse to go negative, so an entry that would overdraw
@@ -72,11 +67,6 @@ export async function settleReservation(trx: Knex.Transaction, input: { billingA
   return used
 }
 
-/** The account's available minutes. */
-export async function balanceOf(db: Knex, billingAccountId: string): Promise<Balance> {
-  const row = await db('billing_accounts').where({ id: billingAccountId }).first('included_minutes', 'topup_minutes')
-  return { included: row.included_minutes, topup: row.topup_minutes }
-}
 
 /** The account that pays for a business's calls: its own (an agency billing per client) or its organization's. */
 export async function billingAccountFor(db: Knex, business: { id: string; organizationId: string }): Promise<{ id: string; plan: string; subscription_status: string; grace_until: Date | null } | undefined> {
