@@ -5,7 +5,7 @@ import { hashPassword } from '../auth/passwords.ts'
 import { revokeAllSessions } from '../auth/sessions.ts'
 import { AUTH_LIMITS, enforceRateLimits } from '../rate-limit/rate-limiter.ts'
 import { sendAfterCommit, userBranding, type AccountDeps } from './deps.ts'
-import { consumeCodeAsUserError, pepperOf } from './sign-up.ts'
+import { consumeCodeAsUserError, pepperOf } from './codes.ts'
 import { email, parseInput, password } from './validation.ts'
 
 /** Emails a reset code when the account exists; the answer is the same either way. */

@@ -1,10 +1,11 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit-log.ts'
-import { CODE_TTL_MINUTES, consumeCode, issueCode } from '../auth/one-time-codes.ts'
+import { CODE_TTL_MINUTES, issueCode } from '../auth/one-time-codes.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import { createSession, type IssuedTokens } from '../auth/sessions.ts'
 import { AUTH_LIMITS, enforceRateLimits } from '../rate-limit/rate-limiter.ts'
 import { userError } from '../errors/user-error.ts'
+import { consumeCodeAsUserError, pepperOf } from './codes.ts'
 import { sendAfterCommit, userBranding, type AccountDeps } from './deps.ts'
 import { country, displayName, email, name, parseInput, password, timeZone } from './validation.ts'
 
@@ -73,23 +74,4 @@ export async function verifyEmail(deps: AccountDeps, raw: unknown): Promise<Issu
   await deps.db('users').where({ id: userId }).whereNull('email_verified_at').update({ email_verified_at: deps.db.fn.now() })
   await recordAudit(deps.db, { action: 'user.email_verified', actor: { type: 'user', id: userId }, ip: deps.client.ip, userAgent: deps.client.userAgent })
   return { userId, ...(await createSession(deps.db, deps.config.auth, userId, deps.client)) }
-}
-
-/** Code failures become a user error on `input.code`. */
-export async function consumeCodeAsUserError(deps: AccountDeps, address: string, purpose: 'verify_email' | 'reset_password', code: string) {
-  try {
-    return await consumeCode(deps.db, pepperOf(deps), { email: address, purpose, code })
-  } catch (error) {
-    const failure = (error as { failure?: string }).failure
-    if (failure === 'CODE_EXPIRED') throw userError('code', 'EXPIRED', (error as Error).message)
-    if (failure === 'TOO_MANY_ATTEMPTS') throw userError('code', 'TOO_MANY_ATTEMPTS', (error as Error).message)
-    if (failure === 'CODE_INVALID') throw userError('code', 'INVALID', (error as Error).message)
-    throw error
-  }
-}
-
-export function pepperOf(deps: AccountDeps): string {
-  const pepper = deps.config.auth.pepper
-  if (!pepper) throw new Error('AUTH_PEPPER is not resolved')
-  return pepper
 }

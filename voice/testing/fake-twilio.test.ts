@@ -2,6 +2,7 @@ import twilio from 'twilio'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { rejects } from '../../core/testing/rejects.ts'
+import { RedirectingRequestClient } from '../twilio/twilio-client.ts'
 import { startFakeTwilio, type FakeTwilio } from './fake-twilio.ts'
 
 const ACCOUNT_SID = `AC${'0a'.repeat(16)}`
@@ -10,21 +11,7 @@ const AVAILABLE = ['+14155550100', '+14155550111', '+12125550122', '+14155550133
 const VOICE_URL = 'https://app.answerline.test/voice/incoming'
 const STATUS_URL = 'https://app.answerline.test/voice/status'
 
-// The SDK's RequestOptions<TData>, which index.d.ts does not export by name.
-type RequestOptions<TData> = Parameters<twilio.RequestClient['request']>[0] & { data?: TData }
 type ClientOptions = ConstructorParameters<typeof twilio.RequestClient>[0]
-
-// The SDK builds every URL on https://api.twilio.com; this client sends the same requests to the fake.
-class FakeOriginClient extends twilio.RequestClient {
-  readonly origin: string
-  constructor(origin: string, options: ClientOptions = {}) {
-    super(options)
-    this.origin = origin
-  }
-  override request<TData>(opts: RequestOptions<TData>) {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(/^https:\/\/api\.twilio\.com/, this.origin) })
-  }
-}
 
 interface Ctx {
   fake: FakeTwilio
@@ -36,7 +23,7 @@ const fakeTwilio = suite<Ctx>('voice: fake Twilio REST API')
 // RequestClient options such as timeout and autoRetry only count here: the SDK hands its own timeout and
 // autoRetry options to the RequestClient it builds itself, and ignores them when httpClient is given.
 const clientFor = (fake: FakeTwilio, token = AUTH_TOKEN, options: ClientOptions = {}) =>
-  twilio(ACCOUNT_SID, token, { httpClient: new FakeOriginClient(fake.baseUrl, options) })
+  twilio(ACCOUNT_SID, token, { httpClient: new RedirectingRequestClient(fake.baseUrl, options) })
 
 fakeTwilio.before(async (ctx) => {
   ctx.fake = await startFakeTwilio({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })

@@ -10,7 +10,7 @@ const REQUEST_TIMEOUT_MS = 10_000
  * The official SDK always calls https://api.twilio.com. When TWILIO_API_BASE_URL names another
  * server (a local one speaking Twilio's REST API, in tests), requests are sent there instead.
  */
-class RedirectingRequestClient extends twilio.RequestClient {
+export class RedirectingRequestClient extends twilio.RequestClient {
   readonly #origin: string
   constructor(origin: string, options: ConstructorParameters<typeof twilio.RequestClient>[0]) {
     super(options)
