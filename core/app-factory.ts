@@ -4,7 +4,9 @@ import websocket from '@fastify/websocket'
 import type { Config, Role } from './config/config.ts'
 import { configPlugin } from './config/config.plugin.ts'
 import { dbPlugin } from './db/db.plugin.ts'
+import { eventsPlugin } from './events/domain-events.ts'
 import { healthPlugin } from './health/health.plugin.ts'
+import { jobsPlugin } from './jobs/jobs.plugin.ts'
 import { lifecyclePlugin } from './lifecycle/lifecycle.plugin.ts'
 import { loggerOptions } from './logging/logger.ts'
 import { mailPlugin } from './mail/index.ts'
@@ -53,7 +55,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
   await app.register(configPlugin, { config })
   await app.register(dbPlugin)
+  await app.register(jobsPlugin, { supervise: role !== 'api' })
   await app.register(lifecyclePlugin)
+  await app.register(eventsPlugin)
   await app.register(mailPlugin)
   await app.register(websocket, {
     // Media streams carry 50 text frames a second per call; their UTF-8 check is pure overhead

@@ -80,6 +80,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     allowBatchedQueries: false,
     context: (request) => createContext(app, { authorization: request.headers.authorization, client: clientOf(request), log: request.log }),
     subscription: {
+      // Domain events and subscriptions share one emitter (see core/events).
+      emitter: app.events.emitter,
       // Integrators' graphql-ws clients also send queries and mutations over the socket.
       fullWsTransport: true,
       context: (_socket, request) => createContext(app, { authorization: undefined, client: clientOf(request), log: app.log }),

@@ -66,7 +66,7 @@ const defaults: Record<string, (f: Fixture) => Row> = {
   consent_records: (f) => ({ call_id: f.callA2, business_id: f.bizA2, language: 'en-US', prompt_text: 'May we record this call?' }),
   transcript_segments: (f) => ({ call_id: f.callA1, business_id: f.bizA1, seq: next(), speaker: 'caller', text: 'Hi there', started_ms: 0 }),
   contacts: (f) => ({ business_id: f.bizA1, phone: phone() }),
-  leads: (f) => ({ business_id: f.bizA2, call_id: f.callA2, extraction_method: 'fallback' }),
+  leads: (f) => ({ business_id: f.bizA2, call_id: f.callA2, extraction_method: 'fallback', fallback_reason: 'unavailable' }),
   connectors: (f) => ({ business_id: f.bizA1, kind: 'webhook', name: 'Zapier hook' }),
   deliveries: (f) => ({
     connector_id: f.connector, business_id: f.bizA1, event_id: randomUUID(), event_type: 'lead.created', subject_type: 'lead', subject_id: randomUUID(), payload: {}, next_attempt_at: now(),
@@ -312,11 +312,17 @@ constraints('leads: a contact of another business is refused', async (ctx) => {
   await refused(put(ctx, 'leads', { contact_id: ctx.f.contactA1 }), FOREIGN_KEY, 'leads_contact_id_business_id_fkey')
 })
 constraints('leads: model extraction without extraction_model and prompt_version is refused', async (ctx) => {
-  await refused(put(ctx, 'leads', { extraction_method: 'model' }), CHECK, 'leads_model_extraction_is_versioned')
+  await refused(put(ctx, 'leads', { extraction_method: 'model', fallback_reason: null }), CHECK, 'leads_model_extraction_is_versioned')
 })
 constraints('leads: versioned model extraction is accepted', async (ctx) => {
   const call = await add(ctx, 'calls', { business_id: ctx.f.bizA2 })
-  await put(ctx, 'leads', { call_id: call, extraction_method: 'model', extraction_model: 'gpt-4o-mini', prompt_version: 'lead-v3' })
+  await put(ctx, 'leads', { call_id: call, extraction_method: 'model', fallback_reason: null, extraction_model: 'gpt-4o-mini', prompt_version: 'lead-v3' })
+})
+constraints('leads: a fallback lead without its reason is refused', async (ctx) => {
+  await refused(put(ctx, 'leads', { fallback_reason: null }), CHECK, 'leads_fallback_has_reason')
+})
+constraints('leads: needs_review without the fields to review is refused', async (ctx) => {
+  await refused(put(ctx, 'leads', { needs_review: true }), CHECK, 'leads_review_flag')
 })
 constraints('leads: a second lead for the same call is refused', async (ctx) => {
   await refused(put(ctx, 'leads', { business_id: ctx.f.bizA1, call_id: ctx.f.callA1 }), UNIQUE, 'leads_call_id_key')

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { settleReservation } from '../core/index.ts'
+import { settleReservation, type JobQueue } from '../core/index.ts'
 
 const FINAL_STATUSES: Record<string, string> = { completed: 'completed', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'canceled' }
 const LIVE_STATUSES: Record<string, string> = { queued: 'ringing', initiated: 'ringing', ringing: 'ringing', 'in-progress': 'in_progress' }
@@ -15,7 +15,7 @@ export type StatusOutcome = 'applied' | 'finalized' | 'ignored' | 'unknown_call'
  * Rounding: a call is billed ceil(CallDuration / 60) minutes, as Twilio bills telephony, and never
  * more than it reserved (the media worker ends a call before its reservation runs out).
  */
-export async function applyCallStatus(db: Knex, update: { callSid: string; status: string; durationSeconds: number | null; sequenceNumber: number | null }): Promise<StatusOutcome> {
+export async function applyCallStatus(db: Knex, jobs: JobQueue, update: { callSid: string; status: string; durationSeconds: number | null; sequenceNumber: number | null }): Promise<StatusOutcome> {
   return db.transaction(async (trx) => {
     const call = await trx('calls').where({ twilio_call_sid: update.callSid }).forUpdate().first()
     if (!call) return 'unknown_call'
@@ -27,13 +27,17 @@ export async function applyCallStatus(db: Knex, update: { callSid: string; statu
       await trx('calls').where({ id: call.id }).update({ status: live, last_status_sequence: update.sequenceNumber ?? call.last_status_sequence })
       return 'applied'
     }
-    await finalizeCall(trx, call, final, update.durationSeconds ?? 0, update.sequenceNumber)
+    await finalizeCall(trx, jobs, call, final, update.durationSeconds ?? 0, update.sequenceNumber)
     return 'finalized'
   })
 }
 
-/** Ends a call once, in the caller's transaction: the minutes used are settled and the rest released. */
-export async function finalizeCall(trx: Knex.Transaction, call: Record<string, any>, status: string, durationSeconds: number, sequenceNumber: number | null = null): Promise<void> {
+/**
+ * Ends a call once, in the caller's transaction: the minutes used are settled and the rest
+ * released, and (unless the call was refused) its lead extraction is enqueued, so an ended call
+ * always gets its lead even if this process dies right after.
+ */
+export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: Record<string, any>, status: string, durationSeconds: number, sequenceNumber: number | null = null): Promise<void> {
   const duration = Math.max(0, Math.round(durationSeconds))
   let billed = 0
   if (call.reserved_minutes > 0) {
@@ -51,14 +55,15 @@ export async function finalizeCall(trx: Knex.Transaction, call: Record<string, a
       billed_minutes: billed,
       last_status_sequence: sequenceNumber ?? call.last_status_sequence,
     })
+  if (call.status !== 'refused') await jobs.enqueue('lead-extract', { callId: call.id }, { trx, singletonKey: call.id })
 }
 
 /** A browser test call has no Twilio status callback: the worker reports its end, and it is settled the same way. */
-export async function finalizeTestCall(db: Knex, callId: string, durationSeconds: number): Promise<boolean> {
+export async function finalizeTestCall(db: Knex, jobs: JobQueue, callId: string, durationSeconds: number): Promise<boolean> {
   return db.transaction(async (trx) => {
     const call = await trx('calls').where({ id: callId, direction: 'test' }).forUpdate().first()
     if (!call || call.ended_at) return false
-    await finalizeCall(trx, call, 'completed', durationSeconds)
+    await finalizeCall(trx, jobs, call, 'completed', durationSeconds)
     return true
   })
 }

@@ -44,6 +44,13 @@ const envSchema = z.object({
   OPENAI_REALTIME_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.openai.com/v1/realtime'),
   OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
   OPENAI_TRANSCRIBE_MODEL: z.string().min(1).default('gpt-4o-mini-transcribe'),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OPENAI_EXTRACTION_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  JOBS_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   API_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
@@ -98,7 +105,25 @@ export interface Config {
     /** Where the media worker reaches the api (it holds no database credentials of its own). */
     readonly apiInternalUrl: string
   }
-  readonly openai: { readonly apiKey: string | null; readonly realtimeUrl: string; readonly realtimeModel: string; readonly transcribeModel: string }
+  readonly openai: {
+    readonly apiKey: string | null
+    /** Where the SDK sends REST calls (chat completions); null means OpenAI itself. */
+    readonly baseUrl: string | null
+    readonly realtimeUrl: string
+    readonly realtimeModel: string
+    readonly transcribeModel: string
+    readonly extractionModel: string
+    readonly timeoutMs: number
+    readonly maxRetries: number
+  }
+  /** The PostgreSQL job queue (pg-boss) the worker role runs. */
+  readonly jobs: {
+    /** Jobs of one queue a worker runs at once. */
+    readonly concurrency: number
+    /** A job active this long is presumed lost with its worker, and retried. */
+    readonly expireSeconds: number
+    readonly pollSeconds: number
+  }
   /** S3 or any S3-compatible store; `endpoint` null means the embedded one under DATA_DIR/s3 (or AWS when credentials are set). */
   readonly storage: {
     readonly endpoint: string | null
@@ -187,7 +212,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       callTokenTtlSeconds: e.CALL_TOKEN_TTL_SECONDS,
       apiInternalUrl: (e.API_INTERNAL_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     },
-    openai: { apiKey: e.OPENAI_API_KEY ?? null, realtimeUrl: e.OPENAI_REALTIME_URL, realtimeModel: e.OPENAI_REALTIME_MODEL, transcribeModel: e.OPENAI_TRANSCRIBE_MODEL },
+    openai: {
+      apiKey: e.OPENAI_API_KEY ?? null,
+      baseUrl: e.OPENAI_BASE_URL?.replace(/\/+$/, '') ?? null,
+      realtimeUrl: e.OPENAI_REALTIME_URL,
+      realtimeModel: e.OPENAI_REALTIME_MODEL,
+      transcribeModel: e.OPENAI_TRANSCRIBE_MODEL,
+      extractionModel: e.OPENAI_EXTRACTION_MODEL,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+      maxRetries: e.OPENAI_MAX_RETRIES,
+    },
+    jobs: { concurrency: e.JOBS_CONCURRENCY, expireSeconds: e.JOBS_EXPIRE_SECONDS, pollSeconds: e.JOBS_POLL_SECONDS },
     storage: {
       endpoint: e.S3_ENDPOINT ?? null,
       region: e.S3_REGION,

@@ -137,7 +137,7 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
   app.post(VOICE_PATHS.status, async (request, reply) => {
     const body = parse(statusBody, request.body, reply)
     if (!body) return reply
-    await applyCallStatus(app.db, { callSid: body.CallSid, status: body.CallStatus, durationSeconds: body.CallDuration ?? null, sequenceNumber: body.SequenceNumber ?? null })
+    await applyCallStatus(app.db, app.jobs, { callSid: body.CallSid, status: body.CallStatus, durationSeconds: body.CallDuration ?? null, sequenceNumber: body.SequenceNumber ?? null })
     return reply.code(204).send()
   })
 }

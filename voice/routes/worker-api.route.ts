@@ -137,7 +137,7 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
   app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/end', async (request, reply) => {
     const body = z.object({ durationSeconds: z.number().min(0).max(86_400) }).safeParse(request.body)
     if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed end report' })
-    return reply.code((await finalizeTestCall(app.db, request.params.callId, body.data.durationSeconds)) ? 204 : 404).send()
+    return reply.code((await finalizeTestCall(app.db, app.jobs, request.params.callId, body.data.durationSeconds)) ? 204 : 404).send()
   })
 
   /** Voice quality figures measured by the worker, merged into the call's record. */

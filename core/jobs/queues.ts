@@ -1,0 +1,36 @@
+import type { QueuePolicy } from 'pg-boss'
+
+/** A queue's retry policy. Failed jobs past `retryLimit` are copied to the dead-letter queue. */
+export interface QueueDefinition {
+  /**
+   * 'stately' keeps at most one queued and one active job per singleton key (a call id, say), so
+   * two workers never run the same piece of work at once and repeated requests collapse.
+   */
+  policy: QueuePolicy
+  retryLimit: number
+  /** Seconds before the first retry; doubled (with jitter) on each further one. */
+  retryDelay: number
+  retryDelayMax: number
+}
+
+/**
+ * Every queue, with its retry policy: operational settings are kept in one place, and any process
+ * (api or worker) may enqueue into any of them. Handlers are registered by the domains.
+ */
+export const QUEUES = {
+  /** Structured lead from a finished call (gpt-4o-mini, or the deterministic fallback). */
+  'lead-extract': { policy: 'stately', retryLimit: 6, retryDelay: 5, retryDelayMax: 600 },
+  /** Periodic: leads made by the fallback extractor get another go once the model answers again. */
+  'lead-reextract-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 60, retryDelayMax: 60 },
+} as const satisfies Record<string, QueueDefinition>
+
+export type QueueName = keyof typeof QUEUES
+
+/** What each queue's jobs carry: ids only, never personal data (job rows outlive erasure requests). */
+export interface JobData {
+  'lead-extract': { callId: string }
+  'lead-reextract-sweep': Record<string, never>
+}
+
+/** Where jobs go when they have used up their retries; admins see and replay them from here. */
+export const DEAD_LETTER_QUEUE = 'dead-letter'
