@@ -91,8 +91,8 @@ cli.after((ctx) => {
   rmSync(ctx.dataDir, { recursive: true, force: true })
 })
 
-function runCommand(command: string, databaseUrl: string) {
-  return spawnSync(process.execPath, ['cli.ts', command], {
+function runCommand(command: string, databaseUrl: string, ...args: string[]) {
+  return spawnSync(process.execPath, ['cli.ts', command, ...args], {
     cwd: new URL('.', import.meta.url).pathname,
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
     encoding: 'utf8',
@@ -122,6 +122,21 @@ cli('seed-demo migrates and seeds a configured database, printing the login', as
     assert.is(result.status, 0, result.stderr)
     assert.match(result.stdout, /sign in as owner@demo\.answerline\.test with password "answerline-demo"/)
     assert.is((await test.db('businesses').select('id')).length, 2)
+  } finally {
+    await test.destroy()
+  }
+})
+
+cli('grant-operator makes an existing user a platform operator, and refuses an unknown email', async () => {
+  const test = await openTestDb()
+  try {
+    await test.db('users').insert({ email: 'ops@example.com', display_name: 'Ops' })
+    const granted = runCommand('grant-operator', test.url, 'Ops@Example.com')
+    assert.is(granted.status, 0, granted.stderr)
+    assert.is((await test.db('users').where({ email: 'ops@example.com' }).first()).platform_operator, true)
+    const unknown = runCommand('grant-operator', test.url, 'nobody@example.com')
+    assert.is(unknown.status, 2)
+    assert.match(unknown.stderr, /No user has the email nobody@example.com/)
   } finally {
     await test.destroy()
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig, type Role } from './core/index.ts'
+import { ConfigError, createKnex, loadConfig, type Role } from './core/index.ts'
 import { prepareDatabase, startServer, withDatabase } from './server.ts'
 
 const USAGE = `Usage: answerline <command> [options]
@@ -9,6 +9,7 @@ Commands:
   start [--role api|worker|all]   Run Answerline (default role: all)
   migrate                         Apply pending database migrations
   seed-demo                       Create the demo agency, businesses, owner and number (idempotent)
+  grant-operator <email>          Let a user see and retry background jobs (platform operators)
 
 Configuration comes from environment variables; see README.md.`
 
@@ -41,6 +42,21 @@ async function main(argv: string[]): Promise<void> {
     case 'seed-demo':
       await withDatabase(config, (url) => prepareDatabase(config, url, { migrate: true, seed: true }))
       return
+    case 'grant-operator': {
+      const email = positionals[1]?.trim().toLowerCase()
+      if (!email) throw new UsageError('grant-operator needs the email of an existing user')
+      const updated = await withDatabase(config, async (url) => {
+        const db = createKnex(url, 1)
+        try {
+          return await db('users').where({ email }).update({ platform_operator: true })
+        } finally {
+          await db.destroy()
+        }
+      })
+      if (!updated) throw new UsageError(`No user has the email ${email}`)
+      process.stdout.write(`${email} is now a platform operator.\n`)
+      return
+    }
     default:
       throw new UsageError(`Unknown command "${command}".`)
   }

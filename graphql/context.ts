@@ -1,12 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
-import { Access, authenticate, type AccountDeps, type ClientInfo, type Config, type Mailer, type Principal } from '../core/index.ts'
+import { Access, authenticate, type AccountDeps, type ClientInfo, type Config, type DomainEvents, type JobQueue, type Mailer, type Principal } from '../core/index.ts'
 
 /** What every resolver receives besides its arguments. */
 export interface GraphQLContext {
   db: Knex
   config: Config
   mailer: Mailer
+  /** Published after a mutation's transaction commits, for subscriptions and other listeners. */
+  events: DomainEvents
+  jobs: JobQueue
   log: FastifyBaseLogger
   client: ClientInfo
   /** The caller's access, resolved once per request and only when a resolver asks, so public queries need no credential. */
@@ -26,6 +29,8 @@ export function createContext(app: FastifyInstance, input: { authorization: stri
     db: app.db,
     config: app.config,
     mailer: app.mailer,
+    events: app.events,
+    jobs: app.jobs,
     log: input.log,
     client: input.client,
     access: () => (access ??= authenticate(app.db, app.config.auth.jwtKeys, input.authorization).then((principal) => new Access(app.db, principal))),

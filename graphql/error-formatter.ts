@@ -74,3 +74,15 @@ function clientErrorStatus(error: Error): number | undefined {
   const validation = 'validation' in error
   return (framework || validation) && typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined
 }
+
+/**
+ * An error refusing a subscription, in the shape the rest of the API uses. mercurius sends these
+ * over the socket without the error formatter, so the code is attached here: an AppError keeps its
+ * code and details, anything else is logged and becomes INTERNAL.
+ */
+export function subscriptionError(error: unknown, log: FastifyBaseLogger): GraphQLError {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error
+  if (original instanceof AppError) return new GraphQLError(original.message, { extensions: { code: original.code, ...(original.details && { details: original.details }) } })
+  log.error({ err: original }, 'graphql subscription failed')
+  return new GraphQLError(INTERNAL_MESSAGE, { extensions: { code: 'INTERNAL' } })
+}

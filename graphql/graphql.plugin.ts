@@ -1,15 +1,18 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { GraphQLScalarType, NoSchemaIntrospectionCustomRule, printSchema, type GraphQLSchema, type ValidationRule } from 'graphql'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { GraphQLError, GraphQLScalarType, Kind, NoSchemaIntrospectionCustomRule, printSchema, valueFromASTUntyped, type GraphQLSchema, type ValidationRule } from 'graphql'
 import mercurius, { type IResolvers } from 'mercurius'
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
 import { createContext, withPrincipal } from './context.ts'
-import { formatExecutionErrors } from './error-formatter.ts'
+import { formatExecutionErrors, subscriptionError } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
 import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
 import { authResolvers } from './resolvers/auth.resolver.ts'
+import { callLoaders, callResolvers } from './resolvers/call.resolver.ts'
+import { jobResolvers } from './resolvers/job.resolver.ts'
+import { leadLoaders, leadResolvers } from './resolvers/lead.resolver.ts'
 import { numberResolvers } from './resolvers/number.resolver.ts'
 import { createTwilioClient } from '../voice/index.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
@@ -17,7 +20,7 @@ import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
 import { teamResolvers } from './resolvers/team.resolver.ts'
 import { buildApiSchema } from './schema.ts'
-import { authenticate, type ClientInfo, principalId } from '../core/index.ts'
+import { AppError, authenticate, type ClientInfo, principalId } from '../core/index.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12
@@ -35,6 +38,21 @@ function dateTimeScalar(schema: GraphQLSchema): GraphQLScalarType {
     name: 'DateTime',
     description: schema.getType('DateTime')?.description ?? null,
     serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
+  })
+}
+
+/** JSONObject: any JSON object, passed through as is. */
+function jsonObjectScalar(schema: GraphQLSchema): GraphQLScalarType {
+  const object = (value: unknown) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GraphQLError('JSONObject must be a JSON object')
+    return value
+  }
+  return new GraphQLScalarType({
+    name: 'JSONObject',
+    description: schema.getType('JSONObject')?.description ?? null,
+    serialize: object,
+    parseValue: object,
+    parseLiteral: (ast, variables) => object(ast.kind === Kind.OBJECT ? valueFromASTUntyped(ast, variables) : null),
   })
 }
 
@@ -62,8 +80,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
   await app.register(mercurius, {
     schema,
-    resolvers: mergeResolvers([
-      { DateTime: dateTimeScalar(schema) } as IResolvers,
+    resolvers: withSubscriptionErrors(app, mergeResolvers([
+      { DateTime: dateTimeScalar(schema), JSONObject: jsonObjectScalar(schema) } as IResolvers,
       nodeResolvers,
       planResolvers,
       serviceStatusResolvers,
@@ -71,7 +89,11 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       authResolvers,
       teamResolvers,
       numberResolvers(numbers),
-    ]),
+      callResolvers,
+      leadResolvers,
+      jobResolvers,
+    ])),
+    loaders: { ...callLoaders, ...leadLoaders },
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,
@@ -110,6 +132,10 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     if (principal) Object.assign(context, withPrincipal(context, principal))
   })
   app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+    // Over HTTP a subscription could never deliver an event; say where it works instead.
+    if ((context as { reply?: unknown }).reply && document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'subscription')) {
+      throw new AppError('BAD_USER_INPUT', 'Subscriptions run over WebSocket (graphql-transport-ws) at /graphql')
+    }
     const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
     if (principal) Object.assign(context, withPrincipal(context, principal))
     const access = await context.access()
@@ -133,6 +159,22 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     // Delivery to each socket is asynchronous; give it a moment before the sockets close.
     await new Promise((resolve) => setTimeout(resolve, DRAIN_FLUSH_MS))
   })
+}
+
+/** Subscription refusals carry the same error codes as queries (see subscriptionError). */
+function withSubscriptionErrors(app: FastifyInstance, resolvers: IResolvers): IResolvers {
+  const fields = (resolvers.Subscription ?? {}) as Record<string, { subscribe: (...args: any[]) => unknown }>
+  for (const field of Object.values(fields)) {
+    const subscribe = field.subscribe
+    field.subscribe = async (...args: unknown[]) => {
+      try {
+        return await subscribe(...args)
+      } catch (error) {
+        throw subscriptionError(error, app.log)
+      }
+    }
+  }
+  return resolvers
 }
 
 /** Combines per-domain resolver maps; two domains defining the same field is a programming error. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import { isInterfaceType, isObjectType } from 'graphql'
+import { createClient } from 'graphql-ws'
+import WebSocket from 'ws'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
@@ -21,7 +23,7 @@ import { buildApiSchema } from './schema.ts'
  * The suite walks the schema: a new query, mutation, subscription or Node type fails it until it
  * is listed below, with an attack on tenant A or the reason it has no other tenant to attack.
  */
-const isolation = suite<{ t: TestApp; a: TenantA; credentials: Record<string, string | null> }>('graphql: tenant isolation of every operation')
+const isolation = suite<{ t: TestApp; a: TenantA; credentials: Record<string, string | null>; wsUrl: string }>('graphql: tenant isolation of every operation')
 
 interface TenantA {
   orgId: string
@@ -34,6 +36,9 @@ interface TenantA {
   sessionId: string
   phoneNumberId: string
   blockedNumberId: string
+  callId: string
+  leadId: string
+  contactId: string
   /** Strings that must never reach another tenant. */
   secrets: string[]
 }
@@ -57,6 +62,9 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.releasePhoneNumber': (a) => ({ query: 'mutation($i: ReleasePhoneNumberInput!) { releasePhoneNumber(input: $i) { releasedPhoneNumberId } }', variables: { i: { phoneNumberId: g('PhoneNumber', a.phoneNumberId) } } }),
   'Mutation.blockNumber': (a) => ({ query: 'mutation($i: BlockNumberInput!) { blockNumber(input: $i) { blockedNumber { id } } }', variables: { i: { organizationId: g('Organization', a.orgId), phoneNumber: '+15550009999' } } }),
   'Mutation.unblockNumber': (a) => ({ query: 'mutation($i: UnblockNumberInput!) { unblockNumber(input: $i) { unblockedNumberId } }', variables: { i: { blockedNumberId: g('BlockedNumber', a.blockedNumberId) } } }),
+  'Mutation.updateLead': (a) => ({ query: 'mutation($i: UpdateLeadInput!) { updateLead(input: $i) { lead { id name } } }', variables: { i: { leadId: g('Lead', a.leadId), status: 'LOST', name: 'Intruder' } } }),
+  'Mutation.addLeadNote': (a) => ({ query: 'mutation($i: AddLeadNoteInput!) { addLeadNote(input: $i) { note { id } lead { name } } }', variables: { i: { leadId: g('Lead', a.leadId), body: 'intruder was here' } } }),
+  'Subscription.leadChanged': (a) => ({ query: 'subscription($b: ID!) { leadChanged(businessId: $b) { lead { name } } }', variables: { b: g('Business', a.businessId) } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }
@@ -78,6 +86,9 @@ const TARGETLESS: Record<string, { reason: string; probe?: string }> = {
   'Mutation.requestPasswordReset': { reason: 'sends only to the mailbox; answers the same for every email' },
   'Mutation.resetPassword': { reason: 'needs the code sent to the mailbox' },
   'Mutation.createOrganization': { reason: 'creates an organization owned by the caller' },
+  'Query.jobQueues': { reason: 'platform operators only (graphql/jobs.test.ts); holds no tenant data', probe: '{ jobQueues { nodes { name queued } } }' },
+  'Query.jobs': { reason: 'platform operators only (graphql/jobs.test.ts); job payloads carry ids only', probe: '{ jobs(queue: "lead-extract", state: CREATED) { nodes { id data } } }' },
+  'Mutation.retryJob': { reason: 'platform operators only (graphql/jobs.test.ts)' },
   'Mutation.acceptInvitation': { reason: 'needs the invitation token sent to the invitee, and the invitee\'s verified email' },
 }
 
@@ -109,6 +120,10 @@ isolation.before(async (ctx) => {
   const keyA = await insertApiKey(db, orgA.id, ['calls:read', 'business:read', 'embed_tokens:create'])
   const [phoneNumber] = await db('phone_numbers').insert({ business_id: businessId, e164: '+15550101010', source: 'attached' }).returning('id')
   const [blocked] = await db('blocked_numbers').insert({ organization_id: orgA.id, e164: '+15550202020', reason: 'Alpha spam' }).returning('id')
+  const [call] = await db('calls').insert({ business_id: businessId, twilio_call_sid: `CA${'a1'.repeat(16)}`, direction: 'inbound', from_number: '+15550303030', to_number: '+15550101010', status: 'completed' }).returning('id')
+  await db('transcript_segments').insert({ call_id: call.id, business_id: businessId, seq: 0, speaker: 'caller', text: 'Alpha caller secret words', started_ms: 0 })
+  const [contact] = await db('contacts').insert({ business_id: businessId, name: 'Alpha Caller', phone: '+15550303030' }).returning('id')
+  const [lead] = await db('leads').insert({ business_id: businessId, call_id: call.id, contact_id: contact.id, name: 'Alpha Caller', phone: '+15550303030', extraction_method: 'fallback', fallback_reason: 'not_configured' }).returning('id')
   const ownerLogin = await logIn(ctx.t, owner.email)
   const session = await db('user_sessions').where({ user_id: owner.id }).first()
   const keyRow = await db('api_keys').where({ id: keyA.id }).first()
@@ -123,7 +138,10 @@ isolation.before(async (ctx) => {
     sessionId: session.id,
     phoneNumberId: phoneNumber.id,
     blockedNumberId: blocked.id,
-    secrets: ['Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
+    callId: call.id,
+    leadId: lead.id,
+    contactId: contact.id,
+    secrets: ['Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
   }
   void ownerLogin
 
@@ -150,8 +168,32 @@ isolation.before(async (ctx) => {
   }
   // First uses record last_used_at on API keys; do them now so snapshots compare like with like.
   for (const token of Object.values(ctx.credentials)) await graphqlRequest(ctx.t.app, '{ serviceStatus { state } }', {}, token ? { token } : {})
+  ctx.wsUrl = (await ctx.t.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws') + '/graphql'
 })
 isolation.after((ctx) => ctx.t.close())
+
+/** Runs an operation as a client would: subscriptions over graphql-ws, everything else over HTTP. */
+async function execute(ctx: { t: TestApp; wsUrl: string }, field: string, query: string, variables: Record<string, unknown> | undefined, token: string | null): Promise<GraphQLResult> {
+  if (!field.startsWith('Subscription.')) return graphqlRequest(ctx.t.app, query, variables, token ? { token } : {})
+  const client = createClient({ url: ctx.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: token ? { authorization: `Bearer ${token}` } : {} })
+  try {
+    return await new Promise<GraphQLResult>((resolve) => {
+      const result: GraphQLResult = { status: 101, data: null, errors: undefined, extensions: undefined }
+      // An accepted subscription stays open; silence for this long means it was not refused.
+      const timer = setTimeout(() => resolve({ ...result, errors: [] }), 2_000)
+      client.subscribe({ query, variables: variables ?? {} }, {
+        next: (value) => (result.data = value.data),
+        error: (errors) => {
+          clearTimeout(timer)
+          resolve({ ...result, errors: (Array.isArray(errors) ? errors : [{ message: String(errors), extensions: { code: 'CLOSED' } }]) as GraphQLResult['errors'] })
+        },
+        complete: () => {},
+      })
+    })
+  } finally {
+    await client.dispose()
+  }
+}
 
 async function logIn(t: TestApp, email: string): Promise<string> {
   const result = await graphqlRequest(t.app, 'mutation($i: LogInInput!) { logIn(input: $i) { tokens { accessToken } } }', { i: { email, password: TEST_PASSWORD } })
@@ -176,7 +218,7 @@ async function snapshot(t: TestApp): Promise<string> {
 
 function leaked(result: GraphQLResult, a: TenantA): string[] {
   const body = JSON.stringify({ data: result.data, errors: result.errors })
-  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId)]
+  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId), g('Call', a.callId), g('Lead', a.leadId), g('Contact', a.contactId)]
   return [...a.secrets, ...globalIds].filter((secret) => body.includes(secret))
 }
 
@@ -199,7 +241,7 @@ isolation('every attack on tenant A is refused, returns none of its data and cha
     for (const [credential, token] of Object.entries(ctx.credentials)) {
       const before = await snapshot(ctx.t)
       const { query, variables } = attack(ctx.a)
-      const result = await graphqlRequest(ctx.t.app, query, variables, token ? { token } : {})
+      const result = await execute(ctx, field, query, variables, token)
       const codes = (result.errors ?? []).map((e) => e.extensions.code)
       const allowed = credential === 'anonymous' ? ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'] : ['FORBIDDEN', 'NOT_FOUND']
       if (codes.length === 0 || !codes.every((c) => allowed.includes(c))) failures.push(`${field} as ${credential}: codes ${JSON.stringify(codes)} data ${JSON.stringify(result.data)}`)
@@ -227,6 +269,9 @@ isolation('node(id:) and nodes(ids:) return null for every Node type of tenant A
     Session: g('Session', ctx.a.sessionId),
     PhoneNumber: g('PhoneNumber', ctx.a.phoneNumberId),
     BlockedNumber: g('BlockedNumber', ctx.a.blockedNumberId),
+    Call: g('Call', ctx.a.callId),
+    Lead: g('Lead', ctx.a.leadId),
+    Contact: g('Contact', ctx.a.contactId),
   }
   assert.equal(nodeTypes.filter((type) => !(type in ids)), [], 'every Node type needs a tenant-A instance here')
   const failures: string[] = []

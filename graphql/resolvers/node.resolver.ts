@@ -2,6 +2,8 @@ import type { IResolvers, MercuriusContext } from 'mercurius'
 import { fromGlobalId } from '../relay/global-id.ts'
 import { accountNodeLoaders } from './account.resolver.ts'
 import { numberNodeLoaders } from './number.resolver.ts'
+import { callNodeLoaders } from './call.resolver.ts'
+import { leadNodeLoaders } from './lead.resolver.ts'
 import { loadPlanNode } from './plan.resolver.ts'
 
 type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object | null> | object | null
@@ -14,6 +16,8 @@ const nodeLoaders: Record<string, NodeLoader> = {
   Plan: loadPlanNode,
   ...accountNodeLoaders,
   ...numberNodeLoaders,
+  ...callNodeLoaders,
+  ...leadNodeLoaders,
 }
 
 async function loadNode(globalId: string, context: MercuriusContext): Promise<object | null> {

@@ -1,0 +1,68 @@
+import type { IResolvers, MercuriusContext } from 'mercurius'
+import { AppError, isUuid, JOBS_SCHEMA, UserInputError } from '../../core/index.ts'
+import { connectionFromArray, paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
+import { fromEnum, mutation, toEnum } from './support.ts'
+
+type Row = Record<string, any>
+const WAITING = ['created', 'retry']
+
+/** Job queues belong to the platform, not to any customer: only platform operators see them. */
+async function requireOperator(ctx: MercuriusContext): Promise<void> {
+  const { principal } = await ctx.access()
+  if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'Sign in first')
+  const operator = principal.kind === 'user' && (await ctx.db('users').where({ id: principal.userId, platform_operator: true }).first('id'))
+  if (!operator) throw new AppError('FORBIDDEN', 'Only platform operators may see job queues')
+}
+
+const jobs = (ctx: MercuriusContext) => ctx.db.withSchema(JOBS_SCHEMA).from('job')
+
+export const jobResolvers: IResolvers = {
+  Query: {
+    async jobQueues(_root, args: ConnectionArgs, ctx) {
+      await requireOperator(ctx)
+      const queues: Row[] = await ctx.db.withSchema(JOBS_SCHEMA).from('queue').orderBy('name').select('name')
+      const counts: Row[] = await jobs(ctx)
+        .select('name')
+        .select(ctx.db.raw('count(*) filter (where state = any(?)) as queued', [WAITING]))
+        .select(ctx.db.raw(`count(*) filter (where state = 'active') as active`))
+        .select(ctx.db.raw(`count(*) filter (where state = 'failed') as failed`))
+        .select(ctx.db.raw('min(created_on) filter (where state = any(?)) as oldest', [WAITING]))
+        .groupBy('name')
+      const byName = new Map(counts.map((c) => [c.name, c]))
+      const rows = queues.map((q) => ({ name: q.name, ...byName.get(q.name) }))
+      return connectionFromArray(rows, args)
+    },
+    async jobs(_root, args: ConnectionArgs & { queue: string; state: string }, ctx) {
+      await requireOperator(ctx)
+      return paginateQuery(jobs(ctx).where({ name: args.queue, state: fromEnum(args.state) }), args, { column: 'created_on', direction: 'desc' })
+    },
+  },
+  JobQueue: {
+    queued: (q: Row) => Number(q.queued ?? 0),
+    active: (q: Row) => Number(q.active ?? 0),
+    failed: (q: Row) => Number(q.failed ?? 0),
+    oldestQueuedAt: (q: Row) => q.oldest ?? null,
+  },
+  Job: {
+    queue: (j: Row) => j.name,
+    state: (j: Row) => toEnum(j.state),
+    data: (j: Row) => j.data ?? {},
+    retryCount: (j: Row) => j.retry_count,
+    retryLimit: (j: Row) => j.retry_limit,
+    // pg-boss stores a failure as the serialized error ({ message, stack, ... }).
+    error: (j: Row) => (j.state === 'failed' || j.state === 'retry' ? (j.output?.message ?? null) : null),
+    createdAt: (j: Row) => j.created_on,
+    startedAt: (j: Row) => j.started_on,
+    completedAt: (j: Row) => j.completed_on,
+  },
+  Mutation: {
+    retryJob: mutation(async (input: { queue: string; jobId: string }, ctx) => {
+      await requireOperator(ctx)
+      const job = isUuid(input.jobId) ? await jobs(ctx).where({ name: input.queue, id: input.jobId }).first('state') : undefined
+      if (!job) throw new UserInputError([{ field: ['input', 'jobId'], code: 'INVALID', message: 'No such job in this queue' }])
+      if (job.state !== 'failed') throw new UserInputError([{ field: ['input', 'jobId'], code: 'NOT_ALLOWED', message: 'Only failed jobs can be retried' }])
+      await ctx.jobs.retry(input.queue, input.jobId)
+      return { job: await jobs(ctx).where({ name: input.queue, id: input.jobId }).first() }
+    }),
+  },
+}
