@@ -37,8 +37,8 @@ export function extractLeadHandler(deps: ExtractionDeps) {
       await deps.jobs.enqueue('lead-extract', job.data, { singletonKey: job.data.callId, startAfter: RECHECK_SECONDS })
       return
     }
-    const existing = await deps.db('leads').where({ call_id: call.id }).first('extraction_method')
-    if (existing && existing.extraction_method !== 'fallback') return
+    const existing = call.lead_method !== null
+    if (existing && call.lead_method !== 'fallback') return
 
     const transcript: TranscriptLine[] = await deps.db('transcript_segments').where({ call_id: call.id }).orderBy('seq').select('seq', 'speaker', 'text')
     const facts = callFacts(call)
@@ -71,6 +71,7 @@ async function loadCall(db: Knex, callId: string): Promise<CallRow | undefined> 
   return db('calls as c')
     .join('businesses as b', 'b.id', 'c.business_id')
     .leftJoin('agent_configs as a', 'a.id', 'c.agent_config_id')
+    .leftJoin('leads as l', 'l.call_id', 'c.id')
     .where('c.id', callId)
     .first(
       'c.id',
@@ -81,6 +82,7 @@ async function loadCall(db: Knex, callId: string): Promise<CallRow | undefined> 
       'b.country',
       'b.time_zone',
       'a.capture_fields',
+      'l.extraction_method as lead_method',
       db.raw(`(c.quality->>'endReason' is not null or c.ended_at < now() - make_interval(secs => ${TRANSCRIPT_GRACE_SECONDS})) as transcript_final`),
     )
 }

@@ -143,4 +143,17 @@ jobs('a job lost with its worker is retried once it expires', async (ctx) => {
   release()
 })
 
+jobs('a restart with other settings updates the queue, so every job takes the current expiry', async (ctx) => {
+  const first = openQueue(ctx)
+  await first.start()
+  await first.stop(200)
+  const second = openQueue(ctx, { expireSeconds: 7 })
+  await second.start()
+  const queue = await ctx.test.db.withSchema('pgboss').from('queue').where({ name: EXPIRING_QUEUE }).first('expire_seconds')
+  assert.is(queue.expire_seconds, 7)
+  const third = openQueue(ctx, { expireSeconds: 9 })
+  await third.start()
+  assert.is((await ctx.test.db.withSchema('pgboss').from('queue').where({ name: EXPIRING_QUEUE }).first('expire_seconds')).expire_seconds, 9)
+})
+
 jobs.run()

@@ -5,6 +5,7 @@ import { DEAD_LETTER_QUEUE, QUEUES, type JobData, type QueueDefinition, type Que
 
 // pg-boss keeps its tables in a schema of its own, beside ours.
 export const JOBS_SCHEMA = 'pgboss'
+const STATS_SECONDS = 5
 // Dead letters wait for an admin this long before pg-boss drops them.
 const DEAD_LETTER_RETENTION_SECONDS = 90 * 86_400
 
@@ -60,9 +61,12 @@ export class JobQueue {
       max: options.poolMax,
       supervise: options.supervise,
       schedule: options.supervise,
-      // Lost jobs are found by the supervisor's sweep: sweep often enough for `expireSeconds` to mean what it says.
-      superviseIntervalSeconds: Math.min(60, Math.max(1, Math.floor(options.expireSeconds / 2))),
-      monitorIntervalSeconds: Math.min(60, Math.max(1, Math.floor(options.expireSeconds / 2))),
+      // The supervisor's pass finds lost jobs and refreshes the backlog counts that burst mode reads
+      // (see work()). Its steps are indexed and claimed by one instance at a time, so running it
+      // every few seconds is cheap, and a backlog starts draining within seconds.
+      superviseIntervalSeconds: Math.min(STATS_SECONDS, Math.max(1, Math.floor(options.expireSeconds / 2))),
+      monitorIntervalSeconds: STATS_SECONDS,
+      queueCacheIntervalSeconds: STATS_SECONDS,
       application_name: 'answerline-jobs',
     })
     this.#boss.on('error', (error) => options.log.error({ err: error }, 'job queue error'))
@@ -93,14 +97,12 @@ export class JobQueue {
     this.#started = true
     const existing = new Set((await this.#boss.getQueues()).map((q) => q.name))
     if (!existing.has(DEAD_LETTER_QUEUE)) await this.#boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: DEAD_LETTER_RETENTION_SECONDS })
-    for (const [name, definition] of Object.entries(this.#options.queues ?? QUEUES)) {
-      if (existing.has(name)) continue
-      await this.#boss.createQueue(name, {
-        ...definition,
-        retryBackoff: true,
-        expireInSeconds: this.#options.expireSeconds,
-        deadLetter: DEAD_LETTER_QUEUE,
-      })
+    for (const [name, { policy, retryDelayMax, ...retries }] of Object.entries(this.#options.queues ?? QUEUES)) {
+      const settings = { ...retries, retryBackoff: true, expireInSeconds: this.#options.expireSeconds, deadLetter: DEAD_LETTER_QUEUE }
+      // Jobs take their queue's settings when enqueued, so an existing queue is brought up to this
+      // process's configuration (JOBS_EXPIRE_SECONDS, retry policy): every role should agree on it.
+      if (existing.has(name)) await this.#boss.updateQueue(name, { ...settings, retryDelayMax })
+      else await this.#boss.createQueue(name, { ...settings, policy, retryDelayMax })
     }
   }
 
@@ -124,7 +126,14 @@ export class JobQueue {
     if (this.#stopping) return
     await this.#boss.work<JobData[Q]>(
       name,
-      { localConcurrency: this.#options.concurrency, pollingIntervalSeconds: this.#options.pollSeconds, includeMetadata: true },
+      {
+        localConcurrency: this.#options.concurrency,
+        pollingIntervalSeconds: this.#options.pollSeconds,
+        // Each worker otherwise waits a poll interval after every job, capping a process at
+        // concurrency / pollSeconds jobs a second; with a backlog it fetches back to back.
+        burstWhenReadyExceeds: this.#options.concurrency,
+        includeMetadata: true,
+      },
       async ([job]) => {
         const run = job as Job<JobData[Q]> & { retryLimit: number }
         await handler({ id: run.id, data: run.data, retryCount: run.retryCount, retryLimit: run.retryLimit, signal: run.signal })

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,36 +13,21 @@ import { openTestApp, type TestApp } from '../../core/testing/test-app.ts'
 import { startFakeRealtime, type FakeRealtime } from '../testing/fake-realtime.ts'
 import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../testing/voice-fixture.ts'
 import { freePort } from '../../core/testing/free-port.ts'
+import { killProcess, processEnvironment, startWorkerProcess } from '../../core/testing/worker-process.ts'
 
 /**
  * A media worker killed outright mid-call (SIGKILL: no shutdown code runs) loses nothing that
  * matters: the call and consent records, the transcript up to the last batch, and a recording row
  * for the interrupted upload are all in the database, written through the api as the call went.
  */
-const crash = suite<{ t: TestApp; fake: FakeRealtime; store: EmbeddedS3; dir: string; business: VoiceBusiness; workerPort: number; workerEnv: NodeJS.ProcessEnv }>('voice: a worker killed mid-call')
+const crash = suite<{ t: TestApp; fake: FakeRealtime; store: EmbeddedS3; dir: string; business: VoiceBusiness; workerEnv: NodeJS.ProcessEnv }>('voice: a worker killed mid-call')
 
-
-async function startWorker(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
-  const worker = spawn(process.execPath, ['cli.ts', 'start', '--role', 'worker'], { cwd: new URL('../..', import.meta.url).pathname, env, stdio: 'ignore' })
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) return worker
-    } catch {
-      // not listening yet
-    }
-    await sleep(100)
-  }
-  worker.kill('SIGKILL')
-  throw new Error('the worker did not start')
-}
 
 crash.before(async (ctx) => {
   ctx.fake = await startFakeRealtime()
   ctx.dir = mkdtempSync(join(tmpdir(), 'answerline-crash-'))
   ctx.store = await startEmbeddedS3({ dataDir: ctx.dir, port: 0, bucket: 'crash-test' })
   const apiPort = await freePort()
-  ctx.workerPort = await freePort()
   const shared = {
     TWILIO_AUTH_TOKEN: 'crash-test-auth-token-123456789',
     WORKER_SECRET: 'crash-test-worker-secret-0123456789abcdef',
@@ -57,20 +41,7 @@ crash.before(async (ctx) => {
   }
   ctx.t = await openTestApp((config: Config) => buildApp(config, { role: 'api' }), { ...shared, PORT: String(apiPort), PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}` })
   await ctx.t.app.listen({ host: '127.0.0.1', port: apiPort })
-  ctx.workerEnv = {
-    PATH: process.env.PATH,
-    ...shared,
-    NODE_ENV: 'test',
-    BCRYPT_COST: '4',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: ctx.t.test.url,
-    MIGRATE_ON_START: 'false',
-    SEED_DEMO: 'false',
-    PORT: String(ctx.workerPort),
-    PUBLIC_BASE_URL: `http://127.0.0.1:${ctx.workerPort}`,
-    API_INTERNAL_URL: `http://127.0.0.1:${apiPort}`,
-    DATA_DIR: ctx.dir,
-  }
+  ctx.workerEnv = processEnvironment(ctx.t.test.url, ctx.dir, { ...shared, API_INTERNAL_URL: `http://127.0.0.1:${apiPort}` })
   ctx.business = await insertVoiceBusiness(ctx.t.test.db, { minutes: 1000, agent: { recording_enabled: true } })
 })
 crash.after(async (ctx) => {
@@ -81,12 +52,12 @@ crash.after(async (ctx) => {
 })
 
 crash('after SIGKILL the call, consent, transcript so far and the upload\'s row are all there; a new worker starts clean', async (ctx) => {
-  const worker = await startWorker(ctx.workerEnv, ctx.workerPort)
+  const { worker, port: workerPort } = await startWorkerProcess(ctx.workerEnv)
   const sid = callSid()
   await postTwilio(ctx.t.app, '/voice/inbound', { CallSid: sid, From: '+15551234567', To: ctx.business.number })
   const answer = await postTwilio(ctx.t.app, '/voice/consent', { CallSid: sid, Digits: '1' })
   const token = answer.body.match(/name="callToken" value="([^"]+)"/)?.[1] ?? ''
-  const streamUrl = `ws://127.0.0.1:${ctx.workerPort}/voice/stream`
+  const streamUrl = `ws://127.0.0.1:${workerPort}/voice/stream`
   const socket = new WebSocket(streamUrl, { headers: { 'x-twilio-signature': twilio.getExpectedTwilioSignature(ctx.workerEnv.TWILIO_AUTH_TOKEN as string, streamUrl, {}) } })
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())
@@ -99,8 +70,7 @@ crash('after SIGKILL the call, consent, transcript so far and the upload\'s row 
   ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c1', content_index: 0, transcript: 'Please call me back at five five five, one two three four.' })
   // Longer than one transcript flush: what was said by now must survive.
   await sleep(1_500)
-  worker.kill('SIGKILL')
-  await new Promise((resolve) => worker.once('exit', resolve))
+  await killProcess(worker)
 
   const call = await ctx.t.test.db('calls').where({ twilio_call_sid: sid }).first()
   assert.ok(call, 'the call record')
@@ -111,7 +81,7 @@ crash('after SIGKILL the call, consent, transcript so far and the upload\'s row 
   const recording = await ctx.t.test.db('recordings').where({ call_id: call.id }).first()
   assert.equal([recording.status, typeof recording.upload_id], ['uploading', 'string'], 'the half-written upload has a row saying so')
 
-  const restarted = await startWorker(ctx.workerEnv, ctx.workerPort)
+  const { worker: restarted } = await startWorkerProcess(ctx.workerEnv)
   restarted.kill('SIGTERM')
   await new Promise((resolve) => restarted.once('exit', resolve))
 })
