@@ -11,10 +11,12 @@ import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
 import { authResolvers } from './resolvers/auth.resolver.ts'
 import { callLoaders, callResolvers } from './resolvers/call.resolver.ts'
+import { connectorLoaders, connectorResolvers } from './resolvers/connector.resolver.ts'
 import { jobResolvers } from './resolvers/job.resolver.ts'
 import { leadLoaders, leadResolvers } from './resolvers/lead.resolver.ts'
 import { numberResolvers } from './resolvers/number.resolver.ts'
 import { createTwilioClient } from '../voice/index.ts'
+import { createConnectorRegistry } from '../connectors/index.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
@@ -78,6 +80,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const schema = buildApiSchema()
   const twilio = createTwilioClient(app.config.twilio)
   const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
+  const registry = createConnectorRegistry(app.config)
+  const connectorAdmin = () => ({ db: app.db, config: app.config, registry })
   await app.register(mercurius, {
     schema,
     resolvers: withSubscriptionErrors(app, mergeResolvers([
@@ -92,8 +96,9 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       callResolvers,
       leadResolvers,
       jobResolvers,
+      connectorResolvers(connectorAdmin),
     ])),
-    loaders: { ...callLoaders, ...leadLoaders },
+    loaders: { ...callLoaders, ...leadLoaders, ...connectorLoaders },
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,

@@ -39,6 +39,8 @@ interface TenantA {
   callId: string
   leadId: string
   contactId: string
+  connectorId: string
+  deliveryId: string
   /** Strings that must never reach another tenant. */
   secrets: string[]
 }
@@ -65,6 +67,12 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.updateLead': (a) => ({ query: 'mutation($i: UpdateLeadInput!) { updateLead(input: $i) { lead { id name } } }', variables: { i: { leadId: g('Lead', a.leadId), status: 'LOST', name: 'Intruder' } } }),
   'Mutation.addLeadNote': (a) => ({ query: 'mutation($i: AddLeadNoteInput!) { addLeadNote(input: $i) { note { id } lead { name } } }', variables: { i: { leadId: g('Lead', a.leadId), body: 'intruder was here' } } }),
   'Subscription.leadChanged': (a) => ({ query: 'subscription($b: ID!) { leadChanged(businessId: $b) { lead { name } } }', variables: { b: g('Business', a.businessId) } }),
+  'Mutation.createConnector': (a) => ({ query: 'mutation($i: CreateConnectorInput!) { createConnector(input: $i) { connector { id } signingSecret } }', variables: { i: { businessId: g('Business', a.businessId), kind: 'WEBHOOK', name: 'Intruder hook', config: { url: 'https://intruder.example/hook' } } } }),
+  'Mutation.updateConnector': (a) => ({ query: 'mutation($i: UpdateConnectorInput!) { updateConnector(input: $i) { connector { id config } } }', variables: { i: { connectorId: g('Connector', a.connectorId), config: { url: 'https://intruder.example/hook' } } } }),
+  'Mutation.deleteConnector': (a) => ({ query: 'mutation($i: ConnectorIdInput!) { deleteConnector(input: $i) { deletedConnectorId } }', variables: { i: { connectorId: g('Connector', a.connectorId) } } }),
+  'Mutation.testConnector': (a) => ({ query: 'mutation($i: ConnectorIdInput!) { testConnector(input: $i) { ok message } }', variables: { i: { connectorId: g('Connector', a.connectorId) } } }),
+  'Mutation.rotateWebhookSecret': (a) => ({ query: 'mutation($i: ConnectorIdInput!) { rotateWebhookSecret(input: $i) { signingSecret } }', variables: { i: { connectorId: g('Connector', a.connectorId) } } }),
+  'Mutation.replayDelivery': (a) => ({ query: 'mutation($i: ReplayDeliveryInput!) { replayDelivery(input: $i) { delivery { id } } }', variables: { i: { deliveryId: g('Delivery', a.deliveryId) } } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }
@@ -124,6 +132,8 @@ isolation.before(async (ctx) => {
   await db('transcript_segments').insert({ call_id: call.id, business_id: businessId, seq: 0, speaker: 'caller', text: 'Alpha caller secret words', started_ms: 0 })
   const [contact] = await db('contacts').insert({ business_id: businessId, name: 'Alpha Caller', phone: '+15550303030' }).returning('id')
   const [lead] = await db('leads').insert({ business_id: businessId, call_id: call.id, contact_id: contact.id, name: 'Alpha Caller', phone: '+15550303030', extraction_method: 'fallback', fallback_reason: 'not_configured' }).returning('id')
+  const [connector] = await db('connectors').insert({ business_id: businessId, kind: 'webhook', name: 'Alpha hook', config: { url: 'https://alpha-crm.example/hook' }, event_types: ['lead.captured'], status: 'paused' }).returning('id')
+  const [delivery] = await db('deliveries').insert({ connector_id: connector.id, business_id: businessId, event_id: connector.id, event_type: 'lead.captured', subject_type: 'lead', subject_id: lead.id, payload: {}, status: 'failed', attempts: 3, last_error: 'Alpha endpoint down' }).returning('id')
   const ownerLogin = await logIn(ctx.t, owner.email)
   const session = await db('user_sessions').where({ user_id: owner.id }).first()
   const keyRow = await db('api_keys').where({ id: keyA.id }).first()
@@ -141,7 +151,9 @@ isolation.before(async (ctx) => {
     callId: call.id,
     leadId: lead.id,
     contactId: contact.id,
-    secrets: ['Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
+    connectorId: connector.id,
+    deliveryId: delivery.id,
+    secrets: ['Alpha hook', 'alpha-crm.example', 'Alpha endpoint down', connector.id, delivery.id, 'Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
   }
   void ownerLogin
 
@@ -218,7 +230,7 @@ async function snapshot(t: TestApp): Promise<string> {
 
 function leaked(result: GraphQLResult, a: TenantA): string[] {
   const body = JSON.stringify({ data: result.data, errors: result.errors })
-  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId), g('Call', a.callId), g('Lead', a.leadId), g('Contact', a.contactId)]
+  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId), g('Call', a.callId), g('Lead', a.leadId), g('Contact', a.contactId), g('Connector', a.connectorId), g('Delivery', a.deliveryId)]
   return [...a.secrets, ...globalIds].filter((secret) => body.includes(secret))
 }
 
@@ -272,6 +284,8 @@ isolation('node(id:) and nodes(ids:) return null for every Node type of tenant A
     Call: g('Call', ctx.a.callId),
     Lead: g('Lead', ctx.a.leadId),
     Contact: g('Contact', ctx.a.contactId),
+    Connector: g('Connector', ctx.a.connectorId),
+    Delivery: g('Delivery', ctx.a.deliveryId),
   }
   assert.equal(nodeTypes.filter((type) => !(type in ids)), [], 'every Node type needs a tenant-A instance here')
   const failures: string[] = []

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { type DomainEvent, type Knex, UserInputError } from '../core/index.ts'
 import { linkContact } from './contacts.ts'
+import { recorded } from './lead-store.ts'
 import { readCaptureFields } from './extract-lead.job.ts'
 import { TEMPERATURES, URGENCIES } from './extraction/lead-fields.ts'
 import { normalizeCustomValue, normalizeEmail, normalizePhone, normalizeText } from './extraction/normalize.ts'
@@ -82,7 +83,7 @@ export async function editLead(trx: Knex.Transaction, lead: { id: string; busine
   }
   await trx('leads').where({ id: lead.id }).update(update)
   await trx('lead_revisions').insert({ lead_id: lead.id, business_id: lead.business_id, changed_by: actorUserId, changes: JSON.stringify(revision) })
-  return { type: 'lead.updated', businessId: lead.business_id, leadId: lead.id, fields: Object.keys(revision) }
+  return recorded(trx, { type: 'lead.updated', businessId: lead.business_id, leadId: lead.id, fields: Object.keys(revision) })
 }
 
 const noteBody = z.string().trim().min(1, 'Write something').max(10_000, 'Keep a note under 10,000 characters')
@@ -93,7 +94,7 @@ export async function addLeadNote(trx: Knex.Transaction, lead: { id: string; bus
   if (!parsed.success) throw bad('body', parsed.error.issues[0]?.message ?? 'Invalid note')
   const [note] = await trx('lead_notes').insert({ lead_id: lead.id, business_id: lead.business_id, author_user_id: authorUserId, body: parsed.data }).returning('*')
   await trx('leads').where({ id: lead.id }).update({ updated_at: trx.fn.now() })
-  return { note, event: { type: 'lead.updated', businessId: lead.business_id, leadId: lead.id, fields: ['notes'] } }
+  return { note, event: await recorded(trx, { type: 'lead.updated', businessId: lead.business_id, leadId: lead.id, fields: ['notes'] }) }
 }
 
 /** An owner must belong to the lead's organization, with access to its business. */

@@ -1,4 +1,4 @@
-import type { DomainEvent, Knex } from '../core/index.ts'
+import { recordDeliveries, type DomainEvent, type Knex } from '../core/index.ts'
 import { linkContact } from './contacts.ts'
 import type { CaptureField, Extracted, ExtractedLead } from './extraction/lead-fields.ts'
 
@@ -94,10 +94,16 @@ export async function saveExtraction(trx: Knex.Transaction, call: { id: string; 
   if (existing) {
     await trx('leads').where({ id: existing.id }).update(row)
     const fields = Object.keys(COLUMNS).filter((key) => !edited.has(COLUMNS[key as keyof typeof COLUMNS]))
-    return { type: 'lead.updated', businessId: call.business_id, leadId: existing.id, fields: [...fields, 'customFields', 'extractionMethod'] }
+    return recorded(trx, { type: 'lead.updated', businessId: call.business_id, leadId: existing.id, fields: [...fields, 'customFields', 'extractionMethod'] })
   }
   const [created] = await trx('leads').insert({ ...row, call_id: call.id, business_id: call.business_id }).returning('id')
-  return { type: 'lead.captured', businessId: call.business_id, leadId: created.id, callId: call.id }
+  return recorded(trx, { type: 'lead.captured', businessId: call.business_id, leadId: created.id, callId: call.id })
+}
+
+/** The event, once its deliveries to the business's connectors are queued in the same transaction. */
+export async function recorded(trx: Knex.Transaction, event: DomainEvent): Promise<DomainEvent> {
+  await recordDeliveries(trx, event)
+  return event
 }
 
 /** Columns (and `custom.<key>` fields) a person has changed on this lead: extraction leaves them alone. */

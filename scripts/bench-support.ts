@@ -84,6 +84,7 @@ export function benchEnvironment(port: number, databaseUrl: string, authToken: s
     AUTH_JWT_KEYS: `bench=${randomBytes(24).toString('hex')}`,
     AUTH_PEPPER: randomBytes(24).toString('hex'),
     RESEND_API_KEY: 're_bench_unused',
+    CONNECTOR_KEYS: `bench=${randomBytes(32).toString('base64')}`,
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { settleReservation, type JobQueue } from '../core/index.ts'
+import { recordDeliveries, settleReservation, type JobQueue } from '../core/index.ts'
 
 const FINAL_STATUSES: Record<string, string> = { completed: 'completed', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'canceled' }
 const LIVE_STATUSES: Record<string, string> = { queued: 'ringing', initiated: 'ringing', ringing: 'ringing', 'in-progress': 'in_progress' }
@@ -34,8 +34,8 @@ export async function applyCallStatus(db: Knex, jobs: JobQueue, update: { callSi
 
 /**
  * Ends a call once, in the caller's transaction: the minutes used are settled and the rest
- * released, and (unless the call was refused) its lead extraction is enqueued, so an ended call
- * always gets its lead even if this process dies right after.
+ * released, (unless the call was refused) its lead extraction is enqueued, and call.completed is
+ * queued for the business's connectors, so none of it is lost if this process dies right after.
  */
 export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: Record<string, any>, status: string, durationSeconds: number, sequenceNumber: number | null = null): Promise<void> {
   const duration = Math.max(0, Math.round(durationSeconds))
@@ -56,6 +56,7 @@ export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: 
       last_status_sequence: sequenceNumber ?? call.last_status_sequence,
     })
   if (call.status !== 'refused') await jobs.enqueue('lead-extract', { callId: call.id }, { trx, singletonKey: call.id })
+  await recordDeliveries(trx, { type: 'call.completed', businessId: call.business_id, callId: call.id })
 }
 
 /** A browser test call has no Twilio status callback: the worker reports its end, and it is settled the same way. */

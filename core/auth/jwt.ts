@@ -4,7 +4,7 @@ import type { Permission } from './permissions.ts'
 
 const ISSUER = 'answerline'
 const ALGORITHM = 'HS256'
-const AUDIENCE = { access: 'answerline:api', embed: 'answerline:embed' } as const
+const AUDIENCE = { access: 'answerline:api', embed: 'answerline:embed', oauthState: 'answerline:oauth-state' } as const
 
 export interface SigningKey {
   readonly kid: string
@@ -86,4 +86,30 @@ export async function verifyToken(keys: readonly SigningKey[], token: string): P
     if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'The token has expired', { reason: 'expired' })
   }
   throw new AppError('UNAUTHENTICATED', 'The token is not valid')
+}
+
+/**
+ * The `state` of an OAuth grant: names the connector being connected, expires in minutes, and is
+ * signed, so a callback cannot be forged or pointed at another business's connector.
+ */
+export async function signOAuthState(keys: readonly SigningKey[], ttlSeconds: number, connectorId: string): Promise<string> {
+  return (await sign(keys, AUDIENCE.oauthState, connectorId, {}, ttlSeconds)).token
+}
+
+/** The connector id an OAuth state names; UNAUTHENTICATED when it is forged or expired. */
+export async function verifyOAuthState(keys: readonly SigningKey[], state: string): Promise<string> {
+  try {
+    const { payload } = await jwtVerify(
+      state,
+      (header) => {
+        const key = keys.find((k) => k.kid === header.kid)
+        if (!key) throw new AppError('UNAUTHENTICATED', 'The authorization request is not valid')
+        return secretOf(key)
+      },
+      { issuer: ISSUER, audience: AUDIENCE.oauthState, algorithms: [ALGORITHM], requiredClaims: ['exp', 'sub'] },
+    )
+    return String(payload.sub)
+  } catch {
+    throw new AppError('UNAUTHENTICATED', 'The authorization request is not valid or has expired; start again')
+  }
 }

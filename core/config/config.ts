@@ -48,6 +48,18 @@ const envSchema = z.object({
   OPENAI_EXTRACTION_MODEL: z.string().min(1).default('gpt-4o-mini'),
   OPENAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   OPENAI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  CONNECTOR_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}=[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_-]{1,40}=[A-Za-z0-9+/]{43}=)*$/, 'must be kid=key pairs separated by commas, each key 32 bytes in base64')
+    .optional(),
+  HUBSPOT_CLIENT_ID: z.string().min(1).optional(),
+  HUBSPOT_CLIENT_SECRET: z.string().min(1).optional(),
+  HUBSPOT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
+  SALESFORCE_CLIENT_ID: z.string().min(1).optional(),
+  SALESFORCE_CLIENT_SECRET: z.string().min(1).optional(),
+  SALESFORCE_LOGIN_URL: z.url({ protocol: /^https?$/ }).default('https://login.salesforce.com'),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.stringbool().optional(),
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(32),
   JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   JOBS_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
@@ -116,6 +128,16 @@ export interface Config {
     readonly timeoutMs: number
     readonly maxRetries: number
   }
+  readonly connectors: {
+    /** AES-256-GCM keys sealing connector credentials; the first seals, all open (rotation). Empty until resolved in development. */
+    readonly keys: readonly { readonly kid: string; readonly key: Buffer }[]
+    readonly hubspot: { readonly clientId: string | null; readonly clientSecret: string | null; readonly baseUrl: string }
+    readonly salesforce: { readonly clientId: string | null; readonly clientSecret: string | null; readonly loginUrl: string }
+    /** Webhook targets on loopback or private networks are refused unless this is set (tests, the demo). */
+    readonly allowPrivateTargets: boolean
+    /** Deliveries one worker process makes at once. */
+    readonly deliveryConcurrency: number
+  }
   /** The PostgreSQL job queue (pg-boss) the worker role runs. */
   readonly jobs: {
     /** Jobs of one queue a worker runs at once. */
@@ -169,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.TWILIO_AUTH_TOKEN) problems.push('TWILIO_AUTH_TOKEN: required in production')
     if (!e.TWILIO_ACCOUNT_SID) problems.push('TWILIO_ACCOUNT_SID: required in production')
     if (!e.WORKER_SECRET) problems.push('WORKER_SECRET: required in production')
+    if (!e.CONNECTOR_KEYS) problems.push('CONNECTOR_KEYS: required in production')
   }
   if (e.NODE_ENV !== 'test' && e.BCRYPT_COST < 12) problems.push('BCRYPT_COST: must be at least 12 outside tests')
   if (problems.length) throw new ConfigError(problems)
@@ -222,6 +245,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.OPENAI_TIMEOUT_MS,
       maxRetries: e.OPENAI_MAX_RETRIES,
     },
+    connectors: {
+      keys: listOf(e.CONNECTOR_KEYS).map((pair) => {
+        const { kid, secret } = parseJwtKey(pair)
+        return { kid, key: Buffer.from(secret, 'base64') }
+      }),
+      hubspot: { clientId: e.HUBSPOT_CLIENT_ID ?? null, clientSecret: e.HUBSPOT_CLIENT_SECRET ?? null, baseUrl: e.HUBSPOT_BASE_URL.replace(/\/+$/, '') },
+      salesforce: { clientId: e.SALESFORCE_CLIENT_ID ?? null, clientSecret: e.SALESFORCE_CLIENT_SECRET ?? null, loginUrl: e.SALESFORCE_LOGIN_URL.replace(/\/+$/, '') },
+      // The demo's webhook receiver runs on this machine, so outside production private targets are allowed.
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
+      deliveryConcurrency: e.DELIVERY_CONCURRENCY,
+    },
     jobs: { concurrency: e.JOBS_CONCURRENCY, expireSeconds: e.JOBS_EXPIRE_SECONDS, pollSeconds: e.JOBS_POLL_SECONDS },
     storage: {
       endpoint: e.S3_ENDPOINT ?? null,
@@ -257,6 +291,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
     TWILIO_AUTH_TOKEN: secret(),
     WORKER_SECRET: secret(),
+    CONNECTOR_KEYS: `test=${randomBytes(32).toString('base64')}`,
     ...overrides,
   })
 }
@@ -269,17 +304,20 @@ export function withStorage(config: Config, storage: { endpoint: string; accessK
 /** The same config with development secrets filled in (see dev-secrets.ts). */
 export function withDevSecrets(
   config: Config,
-  secrets: { jwtKeys: Array<{ kid: string; secret: string }>; pepper: string; twilioAuthToken: string; workerSecret: string },
+  secrets: { jwtKeys: Array<{ kid: string; secret: string }>; pepper: string; twilioAuthToken: string; workerSecret: string; connectorKeys: Array<{ kid: string; key: Buffer }> },
 ): Config {
   return deepFreeze({
     ...config,
     auth: { ...config.auth, jwtKeys: secrets.jwtKeys, pepper: secrets.pepper },
     twilio: { ...config.twilio, authToken: secrets.twilioAuthToken },
     voice: { ...config.voice, workerSecret: secrets.workerSecret },
+    connectors: { ...config.connectors, keys: secrets.connectorKeys },
   })
 }
 
 function deepFreeze<T extends object>(value: T): T {
+  // Key material stays a Buffer; typed arrays cannot be frozen.
+  if (ArrayBuffer.isView(value)) return value
   for (const child of Object.values(value)) {
     if (child && typeof child === 'object') deepFreeze(child)
   }

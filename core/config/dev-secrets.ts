@@ -8,6 +8,7 @@ interface DevSecrets {
   pepper: string
   twilioAuthToken: string
   workerSecret: string
+  connectorKey: { kid: string; key: string }
 }
 
 const randomSecret = () => randomBytes(32).toString('base64url')
@@ -18,7 +19,7 @@ const randomSecret = () => randomBytes(32).toString('base64url')
  * refuses to start without them (see loadConfig). A configured value always wins.
  */
 export async function resolveDevSecrets(config: Config): Promise<Config> {
-  const complete = config.auth.jwtKeys.length > 0 && config.auth.pepper && config.twilio.authToken && config.voice.workerSecret
+  const complete = config.auth.jwtKeys.length > 0 && config.auth.pepper && config.twilio.authToken && config.voice.workerSecret && config.connectors.keys.length > 0
   if (complete) return config
   const file = resolve(config.database.embedded.dataDir, 'dev-secrets.json')
   let stored: Partial<DevSecrets> = {}
@@ -32,6 +33,7 @@ export async function resolveDevSecrets(config: Config): Promise<Config> {
     pepper: stored.pepper ?? randomSecret(),
     twilioAuthToken: stored.twilioAuthToken ?? randomSecret(),
     workerSecret: stored.workerSecret ?? randomSecret(),
+    connectorKey: stored.connectorKey ?? { kid: `dev-${randomBytes(4).toString('hex')}`, key: randomBytes(32).toString('base64') },
   }
   if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
     await mkdir(config.database.embedded.dataDir, { recursive: true })
@@ -42,5 +44,6 @@ export async function resolveDevSecrets(config: Config): Promise<Config> {
     pepper: config.auth.pepper ?? secrets.pepper,
     twilioAuthToken: config.twilio.authToken ?? secrets.twilioAuthToken,
     workerSecret: config.voice.workerSecret ?? secrets.workerSecret,
+    connectorKeys: config.connectors.keys.length > 0 ? [...config.connectors.keys] : [{ kid: secrets.connectorKey.kid, key: Buffer.from(secrets.connectorKey.key, 'base64') }],
   })
 }

@@ -5,6 +5,7 @@ import mqemitter, { type Message, type MQEmitter } from 'mqemitter'
 export type DomainEvent =
   | { type: 'lead.captured'; businessId: string; leadId: string; callId: string }
   | { type: 'lead.updated'; businessId: string; leadId: string; fields: string[] }
+  | { type: 'call.completed'; businessId: string; callId: string }
 
 export type DomainEventType = DomainEvent['type']
 

@@ -19,6 +19,7 @@ export type EmailTemplate =
   | { kind: 'invitation'; organizationName: string; inviterName: string; role: string; acceptUrl: string; expiresInDays: number }
   | { kind: 'security_alert'; event: SecurityEvent; occurredAt: Date; ipAddress?: string; userAgent?: string }
   | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
+  | { kind: 'webhook_disabled'; connectorName: string; businessName: string; url: string; failingSinceDays: number; lastError: string }
 
 export interface RenderedEmail {
   subject: string
@@ -80,6 +81,15 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
       }
     case 'security_alert':
       return describeSecurityAlert(template, branding)
+    case 'webhook_disabled':
+      return {
+        subject: `Webhook "${template.connectorName}" for ${template.businessName} was turned off`,
+        intro: [
+          `Deliveries to ${template.url} have failed for ${plural(template.failingSinceDays, 'day')} without a single success, so we stopped sending to it.`,
+          `The last error was: ${template.lastError}`,
+        ],
+        outro: ['Fix the endpoint, then turn the webhook back on and replay the failed deliveries from the delivery log.'],
+      }
     case 'low_balance': {
       const then = {
         refuse: 'callers will hear a polite message that the line is unavailable',

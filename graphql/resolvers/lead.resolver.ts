@@ -1,5 +1,5 @@
 import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
-import { AppError, isUuid, type DomainEvent, type Knex } from '../../core/index.ts'
+import { AppError, isUuid, type DomainEvent, type Knex, type Permission } from '../../core/index.ts'
 import { addLeadNote, editLead, type LeadChanges } from '../../leads/index.ts'
 import { rowsById } from '../relay/batch-loaders.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
@@ -7,6 +7,7 @@ import { toGlobalId } from '../relay/global-id.ts'
 import { fromEnum, localId, mutation, toEnum } from './support.ts'
 
 type Row = Record<string, any>
+type LeadEvent = Extract<DomainEvent, { leadId: string }>
 const NEWEST = { column: 'created_at', direction: 'desc' } as const
 const OLDEST = { column: 'created_at', direction: 'asc' } as const
 
@@ -149,7 +150,7 @@ export const leadResolvers: IResolvers = {
         await (await ctx.access()).requireBusiness(localId(args.businessId, 'Business'), 'leads:read')
         return leadEventsOf(root, args, ctx, info as never)
       },
-      resolve: async (event: DomainEvent, _args, ctx) => {
+      resolve: async (event: LeadEvent, _args, ctx) => {
         const lead = await ctx.db('leads').where({ id: event.leadId, business_id: event.businessId }).first()
         return lead ? { event, lead } : null
       },
@@ -175,7 +176,7 @@ export const leadNodeLoaders = {
   },
 }
 
-export async function visibleRow(ctx: MercuriusContext, table: string, id: string, permission: 'leads:read' | 'calls:read'): Promise<Row | null> {
+export async function visibleRow(ctx: MercuriusContext, table: string, id: string, permission: Permission): Promise<Row | null> {
   if (!isUuid(id)) return null
   const row = await ctx.db(table).where({ id }).first()
   const scope = row && (await (await ctx.access()).businessScope(row.business_id))

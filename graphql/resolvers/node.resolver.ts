@@ -4,6 +4,7 @@ import { accountNodeLoaders } from './account.resolver.ts'
 import { numberNodeLoaders } from './number.resolver.ts'
 import { callNodeLoaders } from './call.resolver.ts'
 import { leadNodeLoaders } from './lead.resolver.ts'
+import { connectorNodeLoaders } from './connector.resolver.ts'
 import { loadPlanNode } from './plan.resolver.ts'
 
 type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object | null> | object | null
@@ -18,6 +19,7 @@ const nodeLoaders: Record<string, NodeLoader> = {
   ...numberNodeLoaders,
   ...callNodeLoaders,
   ...leadNodeLoaders,
+  ...connectorNodeLoaders,
 }
 
 async function loadNode(globalId: string, context: MercuriusContext): Promise<object | null> {
