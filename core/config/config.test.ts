@@ -37,7 +37,7 @@ config('a configured database turns the demo seed off unless asked for', () => {
   assert.is(loadConfig({ DATABASE_URL: 'postgresql://db/a', SEED_DEMO: 'true' }).demo.seedOnStart, true)
 })
 
-const PRODUCTION = { NODE_ENV: 'production', AUTH_JWT_KEYS: `k1=${'a'.repeat(32)}`, AUTH_PEPPER: 'p'.repeat(32), RESEND_API_KEY: 're_test', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't'.repeat(32), WORKER_SECRET: 'w'.repeat(32) }
+const PRODUCTION = { NODE_ENV: 'production', AUTH_JWT_KEYS: `k1=${'a'.repeat(32)}`, AUTH_PEPPER: 'p'.repeat(32), RESEND_API_KEY: 're_test', TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`, TWILIO_AUTH_TOKEN: 't'.repeat(32), WORKER_SECRET: 'w'.repeat(32), CONNECTOR_KEYS: `k1=${Buffer.alloc(32, 7).toString('base64')}` }
 
 config('production hides GraphiQL and introspection unless enabled', () => {
   assert.is(loadConfig(PRODUCTION).graphql.graphiql, false)
@@ -46,7 +46,7 @@ config('production hides GraphiQL and introspection unless enabled', () => {
 })
 
 config('production refuses to start without its secrets, naming each', () => {
-  assert.equal(problemsOf({ NODE_ENV: 'production' }), ['AUTH_JWT_KEYS', 'AUTH_PEPPER', 'RESEND_API_KEY', 'TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'WORKER_SECRET'].map((name) => `${name}: required in production`))
+  assert.equal(problemsOf({ NODE_ENV: 'production' }), ['AUTH_JWT_KEYS', 'AUTH_PEPPER', 'RESEND_API_KEY', 'TWILIO_AUTH_TOKEN', 'TWILIO_ACCOUNT_SID', 'WORKER_SECRET', 'CONNECTOR_KEYS'].map((name) => `${name}: required in production`))
 })
 
 config('signing keys are kid=secret pairs; the first signs', () => {

@@ -11,9 +11,9 @@ import { FakeCrm, type Answer, type FakeCall, type FakeRecord } from './fake-hub
 
 export type { FakeCall, FakeRecord } from './fake-hubspot-crm.ts'
 
-/** One scripted misbehaviour, used up by the first request whose `METHOD /path` contains `match`. */
+/** One scripted misbehaviour, used up by the first request whose `METHOD /path` contains (or matches) `match`. */
 export interface Misbehaviour {
-  match?: string
+  match?: string | RegExp
   /** Answer with this status (and body and headers) instead of the real answer. */
   status?: number
   body?: unknown
@@ -22,6 +22,8 @@ export interface Misbehaviour {
   delayMs?: number
   /** Destroy the connection without answering. */
   drop?: boolean
+  /** Do the work (the record is created), then never answer: a client that dies now never learns of it. */
+  hangAfter?: boolean
 }
 
 export interface RecordedRequest {
@@ -148,10 +150,11 @@ export async function startFakeHubSpot(): Promise<FakeHubSpot> {
     const method = req.method ?? 'GET'
     const isForm = req.headers['content-type']?.includes('x-www-form-urlencoded')
     requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization ?? null, body: isForm ? Object.fromEntries(new URLSearchParams(rawBody)) : rawBody ? JSON.parse(rawBody) : null })
-    const at = script.findIndex((entry) => !entry.match || `${method} ${url.pathname}`.includes(entry.match))
+    const at = script.findIndex((entry) => !entry.match || (typeof entry.match === 'string' ? `${method} ${url.pathname}`.includes(entry.match) : entry.match.test(`${method} ${url.pathname}`)))
     const misbehaviour = at >= 0 ? script.splice(at, 1)[0] : undefined
     if (misbehaviour?.delayMs) await new Promise((resolve) => setTimeout(resolve, misbehaviour.delayMs))
     if (misbehaviour?.drop) return void req.socket.destroy()
+    if (misbehaviour?.hangAfter) return void route(crm, tokens, method, url.pathname, url.searchParams, rawBody, req.headers.authorization ?? null)
     if (misbehaviour?.status) return send(res, { status: misbehaviour.status, body: misbehaviour.body ?? { status: 'error', message: `scripted ${misbehaviour.status}`, category: 'SCRIPTED' } }, misbehaviour.headers)
     send(res, route(crm, tokens, method, url.pathname, url.searchParams, rawBody, req.headers.authorization ?? null))
   }
