@@ -75,11 +75,28 @@ export class ResultWriter {
         nextAttemptAt: verdict === 'retry' ? new Date(now + nextAttemptDelayMs(delivery.attempts, (failure as ConnectorError).retryAfterMs)) : null,
       }
     })
+    // Per connector: delivered anything (healthy), or only failures; credentials rejected.
+    const health = new Map<string, { id: string; ok: boolean; unauthorized: boolean }>()
+    batch.forEach((result, i) => {
+      const id = result.delivery.connector_id as string
+      const entry = health.get(id) ?? { id, ok: false, unauthorized: false }
+      entry.ok ||= rows[i]?.verdict === 'delivered'
+      entry.unauthorized ||= result.outcome instanceof ConnectorError && result.outcome.code === 'auth_expired'
+      health.set(id, entry)
+    })
+    // Locks are taken in the order removing a connector takes them (connector, its deliveries, their
+    // attempts), each in a single statement, so writers and deletions never deadlock.
     await db.transaction(async (trx) => {
-      await trx('delivery_attempts')
-        .insert(rows.map((r) => ({ delivery_id: r.id, attempt: r.attempt, latency_ms: r.latencyMs, status_code: r.statusCode, outcome: r.verdict, error: r.error, response_excerpt: r.excerpt })))
-        .onConflict(['delivery_id', 'attempt'])
-        .ignore()
+      await trx.raw(
+        `update connectors c set
+           last_delivered_at = case when v.ok then now() else c.last_delivered_at end,
+           failing_since = case when v.ok then null else coalesce(c.failing_since, now()) end,
+           -- Credentials that no longer work stop new deliveries until someone reconnects.
+           status = case when v.unauthorized and c.status = 'active' then 'error' else c.status end
+         from jsonb_to_recordset(?::jsonb) as v(id uuid, ok boolean, unauthorized boolean)
+         where c.id = v.id`,
+        [JSON.stringify([...health.values()])],
+      )
       await trx.raw(
         `update deliveries d set
            status = case v.verdict when 'delivered' then 'delivered' when 'failed' then 'failed' else 'pending' end,
@@ -92,13 +109,15 @@ export class ResultWriter {
          where d.id = v.id`,
         [JSON.stringify(rows.map((r) => ({ id: r.id, verdict: r.verdict, next_attempt_at: r.nextAttemptAt, external_id: r.externalId, match_rule: r.matchRule, error: r.error })))],
       )
-      const succeeded = [...new Set(batch.filter((_, i) => rows[i]?.verdict === 'delivered').map((r) => r.delivery.connector_id as string))]
-      const failed = [...new Set(batch.filter((_, i) => rows[i]?.verdict !== 'delivered').map((r) => r.delivery.connector_id as string))].filter((id) => !succeeded.includes(id))
-      if (succeeded.length) await trx('connectors').whereIn('id', succeeded).update({ last_delivered_at: trx.fn.now(), failing_since: null })
-      if (failed.length) await trx('connectors').whereIn('id', failed).whereNull('failing_since').update({ failing_since: trx.fn.now() })
-      // Credentials that no longer work stop new deliveries until someone reconnects.
-      const unauthorized = batch.filter((r) => r.outcome instanceof ConnectorError && r.outcome.code === 'auth_expired').map((r) => r.delivery.connector_id as string)
-      if (unauthorized.length) await trx('connectors').whereIn('id', unauthorized).where({ status: 'active' }).update({ status: 'error' })
+      // Attempts of deliveries removed meanwhile (their connector was deleted) are dropped.
+      await trx.raw(
+        `insert into delivery_attempts (delivery_id, attempt, latency_ms, status_code, outcome, error, response_excerpt)
+         select v.delivery_id, v.attempt, v.latency_ms, v.status_code, v.outcome, v.error, v.response_excerpt
+         from jsonb_to_recordset(?::jsonb) as v(delivery_id uuid, attempt int, latency_ms int, status_code int, outcome text, error text, response_excerpt text)
+         where exists (select 1 from deliveries d where d.id = v.delivery_id)
+         on conflict (delivery_id, attempt) do nothing`,
+        [JSON.stringify(rows.map((r) => ({ delivery_id: r.id, attempt: r.attempt, latency_ms: r.latencyMs, status_code: r.statusCode, outcome: r.verdict, error: r.error, response_excerpt: r.excerpt })))],
+      )
     })
     for (const result of batch) {
       const connector = result.connector
