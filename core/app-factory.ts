@@ -10,6 +10,7 @@ import { jobsPlugin } from './jobs/jobs.plugin.ts'
 import { lifecyclePlugin } from './lifecycle/lifecycle.plugin.ts'
 import { loggerOptions } from './logging/logger.ts'
 import { mailPlugin } from './mail/index.ts'
+import { widgetHostPlugin } from './web/widget-host.plugin.ts'
 
 /** A domain's contribution to the app: registered for the roles it serves. */
 export interface DomainPlugin {
@@ -71,6 +72,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     },
   })
   await app.register(healthPlugin)
+  if (role !== 'worker') await app.register(widgetHostPlugin)
   for (const domain of options.domains ?? []) {
     if (role === 'all' || domain.roles.includes(role)) await domain.register(app)
   }

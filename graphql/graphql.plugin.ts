@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { GraphQLError, GraphQLScalarType, Kind, NoSchemaIntrospectionCustomRule, printSchema, valueFromASTUntyped, type GraphQLSchema, type ValidationRule } from 'graphql'
+import cors from '@fastify/cors'
 import mercurius, { type IResolvers } from 'mercurius'
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
@@ -76,6 +77,10 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const validationRules: ValidationRule[] = [maxAliasesRule({ n: MAX_ALIASES }), maxDirectivesRule({ n: MAX_DIRECTIVES })]
   if (!app.config.graphql.introspection) validationRules.push(NoSchemaIntrospectionCustomRule)
   const allowedOrigins = new Set(app.config.graphql.allowedOrigins)
+
+  // Widgets on a host CRM's own origin call the API from the browser with a bearer token (never
+  // cookies), so only the origins the deployment lists (ALLOWED_ORIGINS) may read answers.
+  await app.register(cors, { origin: [...allowedOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'accept'], credentials: false, maxAge: 600 })
 
   const schema = buildApiSchema()
   const twilio = createTwilioClient(app.config.twilio)

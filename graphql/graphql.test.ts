@@ -96,4 +96,15 @@ api('queries also work over GET', async ({ app }) => {
   assert.is(get.json().data.serviceStatus.state, 'READY')
 })
 
+api('CORS: a listed host origin may call the API from the browser, another may not, and no cookies are invited', async ({ app }) => {
+  const allowed = app.config.graphql.allowedOrigins[0] as string
+  const preflight = await app.inject({ method: 'OPTIONS', url: '/graphql', headers: { origin: allowed, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
+  assert.is(preflight.statusCode, 204)
+  assert.is(preflight.headers['access-control-allow-origin'], allowed)
+  assert.match(String(preflight.headers['access-control-allow-headers']), 'authorization')
+  assert.is(preflight.headers['access-control-allow-credentials'], undefined)
+  const foreign = await app.inject({ method: 'OPTIONS', url: '/graphql', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } })
+  assert.is(foreign.headers['access-control-allow-origin'], undefined)
+})
+
 api.run()

@@ -1,0 +1,77 @@
+import { LitElement, type PropertyValues } from 'lit'
+import { GraphQLClient, type TokenProvider } from './graphql-client.ts'
+import { translate, type MessageKey } from './messages.ts'
+import { tokens } from '../theme/tokens.ts'
+
+/**
+ * What every Answerline element shares: which business it shows, how it authenticates (an embed
+ * token attribute, or a `tokenProvider` callback the host implements), where the api is, the
+ * locale and message overrides, and the theme tokens.
+ *
+ * @attr business-id - Global id of the business to show.
+ * @attr token - An embed token minted by the host's server.
+ * @attr api-base - The api's origin when it is not the page's own.
+ * @attr locale - `en` or `es` (default: the page's language).
+ * @attr theme - `light` (default) or `dark`.
+ */
+export class AnswerlineElement extends LitElement {
+  static override styles = [tokens]
+  static override properties = {
+    businessId: { type: String, attribute: 'business-id' },
+    token: { type: String },
+    apiBase: { type: String, attribute: 'api-base' },
+    locale: { type: String },
+    theme: { type: String, reflect: true },
+    tokenProvider: { attribute: false },
+    messages: { attribute: false },
+  }
+
+  declare businessId: string
+  declare token: string | null
+  declare apiBase: string
+  declare locale: string
+  declare theme: 'light' | 'dark'
+  declare tokenProvider: TokenProvider | null
+  /** Overrides for any message of the catalog, by key. */
+  declare messages: Partial<Record<MessageKey, string>>
+  #client: GraphQLClient | null = null
+
+  constructor() {
+    super()
+    this.businessId = ''
+    this.token = null
+    this.apiBase = ''
+    this.locale = document.documentElement.lang || navigator.language || 'en'
+    this.theme = 'light'
+    this.tokenProvider = null
+    this.messages = {}
+  }
+
+  /** The client, rebuilt when the credential or api changes. */
+  protected get client(): GraphQLClient {
+    this.#client ??= new GraphQLClient({ apiBase: this.apiBase, token: this.token, tokenProvider: this.tokenProvider })
+    return this.#client
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('token') || changed.has('apiBase') || changed.has('tokenProvider')) {
+      this.#client?.dispose()
+      this.#client = null
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    this.#client?.dispose()
+    this.#client = null
+  }
+
+  protected t(key: MessageKey, params: Record<string, string | number> = {}): string {
+    return translate(this.locale, key, params, this.messages as Record<string, string>)
+  }
+
+  /** Tells the host about something (`al-` prefixed, bubbling out of shadow roots). */
+  protected emit(name: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(`al-${name}`, { detail, bubbles: true, composed: true }))
+  }
+}
