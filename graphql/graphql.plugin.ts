@@ -10,6 +10,7 @@ import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
 import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
+import { agentResolvers } from './resolvers/agent.resolver.ts'
 import { authResolvers } from './resolvers/auth.resolver.ts'
 import { callLoaders, callResolvers } from './resolvers/call.resolver.ts'
 import { connectorLoaders, connectorResolvers } from './resolvers/connector.resolver.ts'
@@ -22,8 +23,9 @@ import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
 import { teamResolvers } from './resolvers/team.resolver.ts'
+import { usageResolvers } from './resolvers/usage.resolver.ts'
 import { buildApiSchema } from './schema.ts'
-import { AppError, authenticate, type ClientInfo, principalId } from '../core/index.ts'
+import { AppError, authenticate, type ClientInfo, createS3Client, principalId } from '../core/index.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12
@@ -87,6 +89,11 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
   const registry = createConnectorRegistry(app.config)
   const connectorAdmin = () => ({ db: app.db, config: app.config, registry })
+  // Recording links are signed with the store's credentials; as in the media worker, outside
+  // production no endpoint and no credentials means no store (and no links).
+  const storageConfigured = app.config.storage.endpoint !== null || app.config.storage.accessKeyId !== null || app.config.env === 'production'
+  const s3 = storageConfigured ? createS3Client(app.config.storage) : null
+  app.addHook('onClose', async () => s3?.destroy())
   await app.register(mercurius, {
     schema,
     resolvers: withSubscriptionErrors(app, mergeResolvers([
@@ -102,8 +109,10 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       leadResolvers,
       jobResolvers,
       connectorResolvers(connectorAdmin),
+      agentResolvers,
+      usageResolvers,
     ])),
-    loaders: { ...callLoaders, ...leadLoaders, ...connectorLoaders },
+    loaders: { ...callLoaders(s3 && { s3, bucket: app.config.storage.bucket }), ...leadLoaders, ...connectorLoaders },
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,

@@ -73,6 +73,8 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.testConnector': (a) => ({ query: 'mutation($i: ConnectorIdInput!) { testConnector(input: $i) { ok message } }', variables: { i: { connectorId: g('Connector', a.connectorId) } } }),
   'Mutation.rotateWebhookSecret': (a) => ({ query: 'mutation($i: ConnectorIdInput!) { rotateWebhookSecret(input: $i) { signingSecret } }', variables: { i: { connectorId: g('Connector', a.connectorId) } } }),
   'Mutation.replayDelivery': (a) => ({ query: 'mutation($i: ReplayDeliveryInput!) { replayDelivery(input: $i) { delivery { id } } }', variables: { i: { deliveryId: g('Delivery', a.deliveryId) } } }),
+  'Mutation.updateAgentSettings': (a) => ({ query: 'mutation($i: UpdateAgentSettingsInput!) { updateAgentSettings(input: $i) { agentSettings { version greeting forwardingNumber } } }', variables: { i: { businessId: g('Business', a.businessId), greeting: 'Intruder greeting', forwardingNumber: '+15550009999', staffFirstSeconds: 10, timeZone: 'Asia/Tokyo' } } }),
+  'Subscription.callChanged': (a) => ({ query: 'subscription($b: ID!) { callChanged(businessId: $b) { id fromNumber consent { decision } recordingUrl } }', variables: { b: g('Business', a.businessId) } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }
@@ -130,6 +132,7 @@ isolation.before(async (ctx) => {
   const [blocked] = await db('blocked_numbers').insert({ organization_id: orgA.id, e164: '+15550202020', reason: 'Alpha spam' }).returning('id')
   const [call] = await db('calls').insert({ business_id: businessId, twilio_call_sid: `CA${'a1'.repeat(16)}`, direction: 'inbound', from_number: '+15550303030', to_number: '+15550101010', status: 'completed' }).returning('id')
   await db('transcript_segments').insert({ call_id: call.id, business_id: businessId, seq: 0, speaker: 'caller', text: 'Alpha caller secret words', started_ms: 0 })
+  await db('agent_configs').insert({ business_id: businessId, version: 1, greeting: 'Alpha agent greeting', disclosure_text: 'Alpha AI disclosure', consent_prompt: 'Alpha may record?', forwarding_number: '+15550404040' })
   const [contact] = await db('contacts').insert({ business_id: businessId, name: 'Alpha Caller', phone: '+15550303030' }).returning('id')
   const [lead] = await db('leads').insert({ business_id: businessId, call_id: call.id, contact_id: contact.id, name: 'Alpha Caller', phone: '+15550303030', extraction_method: 'fallback', fallback_reason: 'not_configured' }).returning('id')
   const [connector] = await db('connectors').insert({ business_id: businessId, kind: 'webhook', name: 'Alpha hook', config: { url: 'https://alpha-crm.example/hook' }, event_types: ['lead.captured'], status: 'paused' }).returning('id')
@@ -153,7 +156,7 @@ isolation.before(async (ctx) => {
     contactId: contact.id,
     connectorId: connector.id,
     deliveryId: delivery.id,
-    secrets: ['Alpha hook', 'alpha-crm.example', 'Alpha endpoint down', connector.id, delivery.id, 'Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
+    secrets: ['Alpha agent greeting', 'Alpha AI disclosure', '+15550404040', 'Alpha hook', 'alpha-crm.example', 'Alpha endpoint down', connector.id, delivery.id, 'Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
   }
   void ownerLogin
 

@@ -1,10 +1,17 @@
+import type { FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
 import { recordDeliveries, settleReservation, type JobQueue } from '../core/index.ts'
 
 const FINAL_STATUSES: Record<string, string> = { completed: 'completed', busy: 'busy', failed: 'failed', 'no-answer': 'no_answer', canceled: 'canceled' }
 const LIVE_STATUSES: Record<string, string> = { queued: 'ringing', initiated: 'ringing', ringing: 'ringing', 'in-progress': 'in_progress' }
 
-export type StatusOutcome = 'applied' | 'finalized' | 'ignored' | 'unknown_call'
+/** The call a status callback or end report finalized: the api publishes call.completed for it once committed. */
+export interface FinalizedCall {
+  callId: string
+  businessId: string
+}
+
+export type StatusOutcome = { kind: 'applied' | 'ignored' | 'unknown_call' } | ({ kind: 'finalized' } & FinalizedCall)
 
 /**
  * Applies a Twilio status callback. Callbacks repeat and arrive out of order: a live status older
@@ -18,17 +25,17 @@ export type StatusOutcome = 'applied' | 'finalized' | 'ignored' | 'unknown_call'
 export async function applyCallStatus(db: Knex, jobs: JobQueue, update: { callSid: string; status: string; durationSeconds: number | null; sequenceNumber: number | null }): Promise<StatusOutcome> {
   return db.transaction(async (trx) => {
     const call = await trx('calls').where({ twilio_call_sid: update.callSid }).forUpdate().first()
-    if (!call) return 'unknown_call'
-    if (call.ended_at) return 'ignored'
+    if (!call) return { kind: 'unknown_call' }
+    if (call.ended_at) return { kind: 'ignored' }
     const final = FINAL_STATUSES[update.status]
     if (!final) {
       const live = LIVE_STATUSES[update.status]
-      if (!live || call.status === 'refused' || (update.sequenceNumber !== null && call.last_status_sequence !== null && update.sequenceNumber <= call.last_status_sequence)) return 'ignored'
+      if (!live || call.status === 'refused' || (update.sequenceNumber !== null && call.last_status_sequence !== null && update.sequenceNumber <= call.last_status_sequence)) return { kind: 'ignored' }
       await trx('calls').where({ id: call.id }).update({ status: live, last_status_sequence: update.sequenceNumber ?? call.last_status_sequence })
-      return 'applied'
+      return { kind: 'applied' }
     }
     await finalizeCall(trx, jobs, call, final, update.durationSeconds ?? 0, update.sequenceNumber)
-    return 'finalized'
+    return { kind: 'finalized', callId: call.id, businessId: call.business_id }
   })
 }
 
@@ -59,12 +66,28 @@ export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: 
   await recordDeliveries(trx, { type: 'call.completed', businessId: call.business_id, callId: call.id })
 }
 
-/** A browser test call has no Twilio status callback: the worker reports its end, and it is settled the same way. */
-export async function finalizeTestCall(db: Knex, jobs: JobQueue, callId: string, durationSeconds: number): Promise<boolean> {
+/**
+ * A browser test call has no Twilio status callback: the worker reports its end, and it is settled
+ * the same way. Null when there is no such test call or it had already ended.
+ */
+export async function finalizeTestCall(db: Knex, jobs: JobQueue, callId: string, durationSeconds: number): Promise<FinalizedCall | null> {
   return db.transaction(async (trx) => {
     const call = await trx('calls').where({ id: callId, direction: 'test' }).forUpdate().first()
-    if (!call || call.ended_at) return false
+    if (!call || call.ended_at) return null
     await finalizeCall(trx, jobs, call, 'completed', durationSeconds)
-    return true
+    return { callId: call.id, businessId: call.business_id }
   })
+}
+
+/**
+ * Tells live listeners (GraphQL's callChanged) that a call ended, once its transaction has
+ * committed. Best effort: connectors get the same event durably through the outbox, so a failed
+ * publication is logged and the webhook still succeeds (a retry would find the call final).
+ */
+export async function publishCallCompleted(app: FastifyInstance, call: FinalizedCall): Promise<void> {
+  try {
+    await app.events.publish({ type: 'call.completed', businessId: call.businessId, callId: call.callId })
+  } catch (error) {
+    app.log.warn({ err: error, callId: call.callId }, 'call.completed was not published')
+  }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { gateInboundCall, type CallAgent, type GateDecision } from '../call-gate.ts'
-import { applyCallStatus } from '../call-status.ts'
+import { applyCallStatus, publishCallCompleted } from '../call-status.ts'
 import { signCallToken, type CallMode } from '../call-token.ts'
 import { recordConsentAnswer } from '../consent-flow.ts'
 import { alertLowBalance } from '../low-balance.ts'
@@ -137,7 +137,8 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
   app.post(VOICE_PATHS.status, async (request, reply) => {
     const body = parse(statusBody, request.body, reply)
     if (!body) return reply
-    await applyCallStatus(app.db, app.jobs, { callSid: body.CallSid, status: body.CallStatus, durationSeconds: body.CallDuration ?? null, sequenceNumber: body.SequenceNumber ?? null })
+    const outcome = await applyCallStatus(app.db, app.jobs, { callSid: body.CallSid, status: body.CallStatus, durationSeconds: body.CallDuration ?? null, sequenceNumber: body.SequenceNumber ?? null })
+    if (outcome.kind === 'finalized') await publishCallCompleted(app, outcome)
     return reply.code(204).send()
   })
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { AppError, digestsEqual, sha256 } from '../../core/index.ts'
-import { finalizeTestCall } from '../call-status.ts'
+import { finalizeTestCall, publishCallCompleted } from '../call-status.ts'
 import { createTestCall } from '../test-call.ts'
 import { fallbackCall, transferCall } from '../transfer.ts'
 import type { TwilioClient } from '../twilio/twilio-client.ts'
@@ -137,7 +137,9 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
   app.post<{ Params: { callId: string } }>('/internal/voice/calls/:callId/end', async (request, reply) => {
     const body = z.object({ durationSeconds: z.number().min(0).max(86_400) }).safeParse(request.body)
     if (!UUID.test(request.params.callId) || !body.success) return reply.code(400).send({ error: 'malformed end report' })
-    return reply.code((await finalizeTestCall(app.db, app.jobs, request.params.callId, body.data.durationSeconds)) ? 204 : 404).send()
+    const ended = await finalizeTestCall(app.db, app.jobs, request.params.callId, body.data.durationSeconds)
+    if (ended) await publishCallCompleted(app, ended)
+    return reply.code(ended ? 204 : 404).send()
   })
 
   /** Voice quality figures measured by the worker, merged into the call's record. */
