@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
 import { startFakeHubSpot, type FakeHubSpot } from '../connectors/hubspot/testing/fake-hubspot.ts'
-import { insertMembership, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
+import { insertApiKey, insertMembership, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
 import { graphqlRequest } from '../core/testing/graphql-request.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
 import { eventually, finishedCall } from '../leads/testing/lead-fixture.ts'
@@ -65,6 +65,14 @@ connectors('HubSpot by OAuth: authorize URL, callback, then a finished call land
   assert.ok(contact, 'the contact is in HubSpot')
   assert.equal(synced, { status: 'DELIVERED', externalId: contact?.id, matchRule: 'CREATED', connector: { name: 'Sales HubSpot', kind: 'HUBSPOT' } })
   assert.is([...ctx.hubspot.calls.values()].filter((c) => c.properties.hs_call_external_id === `answerline:${callId}`).length, 1)
+
+  // A lead reader (a widget's key) sees where the lead went, not the connector's settings or log.
+  const reader = await insertApiKey(ctx.t.test.db, ctx.business.organizationId, ['business:read', 'leads:read'])
+  const asReader = await graphqlRequest(ctx.t.app, 'query($id: ID!) { node(id: $id) { ... on Lead { deliveries { nodes { status connector { name kind config } } } } } }', { id: g('Lead', lead.id) }, { token: reader.secret })
+  assert.equal(asReader.errors?.map((e) => [e.extensions.code, e.path?.at(-1)]), [['FORBIDDEN', 'config']])
+  assert.not.match(JSON.stringify(asReader.data), 'ownerRule')
+  const nameOnly = await graphqlRequest(ctx.t.app, 'query($id: ID!) { node(id: $id) { ... on Lead { deliveries { nodes { status connector { name kind } } } } } }', { id: g('Lead', lead.id) }, { token: reader.secret })
+  assert.equal(nameOnly.data.node.deliveries.nodes[0].connector, { name: 'Sales HubSpot', kind: 'HUBSPOT' })
 })
 
 connectors('HubSpot by private-app token: active at once; the connection test tells a good token from a bad one', async (ctx) => {

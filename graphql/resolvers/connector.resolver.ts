@@ -19,6 +19,11 @@ async function requireConnector(ctx: MercuriusContext, globalId: string): Promis
   return row
 }
 
+async function requireManager(ctx: MercuriusContext, connector: Row): Promise<Row> {
+  await (await ctx.access()).requireBusiness(connector.business_id, 'connectors:manage')
+  return connector
+}
+
 const actorOf = async (ctx: MercuriusContext) => {
   const principal = (await ctx.access()).principal
   return principal.kind === 'user' ? { type: 'user' as const, id: principal.userId } : principal.kind === 'anonymous' ? { type: 'system' as const, id: null } : { type: principal.kind === 'embed' ? ('embed_token' as const) : ('api_key' as const), id: principal.apiKeyId }
@@ -43,13 +48,17 @@ export function connectorResolvers(deps: (ctx: MercuriusContext) => AdminDeps): 
       kind: (c: Row) => toEnum(c.kind),
       status: (c: Row) => toEnum(c.status),
       disabledReason: (c: Row) => c.disabled_reason,
-      fieldMapping: (c: Row) => c.field_mapping,
+      // A lead's sync status shows the connector's kind and name to lead readers (widgets);
+      // its settings and log only to those who manage connectors.
+      config: async (c: Row, _args, ctx) => (await requireManager(ctx, c)).config,
+      fieldMapping: async (c: Row, _args, ctx) => (await requireManager(ctx, c)).field_mapping,
       eventTypes: (c: Row) => c.event_types,
       connected: (c: Row) => c.credentials_ciphertext !== null,
       lastDeliveredAt: (c: Row) => c.last_delivered_at,
       failingSince: (c: Row) => c.failing_since,
       createdAt: (c: Row) => c.created_at,
-      deliveries: (c: Row, args: ConnectionArgs & { status?: string | null }, ctx) =>
+      deliveries: async (c: Row, args: ConnectionArgs & { status?: string | null }, ctx) =>
+        (await requireManager(ctx, c)) &&
         paginateQuery(ctx.db('deliveries').where({ connector_id: c.id, business_id: c.business_id }).modify((q) => (args.status ? q.where({ status: fromEnum(args.status) }) : q)), args, NEWEST),
     },
     Delivery: {

@@ -38,7 +38,9 @@ document.getElementById('business').addEventListener('change', (event) => void s
 document.getElementById('theme').addEventListener('change', (event) => setTheme(event.target.value))
 document.getElementById('locale').addEventListener('change', (event) => setLocale(event.target.value))
 // The call log tells the page which call was chosen; the page shows it in the detail panel.
-document.addEventListener('al-call-select', (event) => document.querySelector('answerline-call-detail')?.setAttribute('call-id', event.detail.callId))
+const showCall = (event) => document.querySelector('answerline-call-detail')?.setAttribute('call-id', event.detail.callId)
+document.addEventListener('al-call-select', showCall)
+document.addEventListener('al-lead-open-call', showCall)
 
 await customElements.whenDefined('answerline-call-log')
 await show(document.getElementById('business').value)
