@@ -6,7 +6,8 @@ import { DEMO_IDS, DEMO_LOGIN, seedDemo } from './seed-demo.ts'
 
 const seed = suite<{ test: TestDb }>('demo seed')
 
-const SEEDED_TABLES = ['organizations', 'businesses', 'users', 'memberships', 'agent_configs', 'phone_numbers', 'number_slot_events', 'billing_accounts', 'minute_ledger']
+const SEEDED_TABLES = ['organizations', 'businesses', 'users', 'memberships', 'agent_configs', 'phone_numbers', 'number_slot_events', 'billing_accounts', 'minute_ledger', 'calls', 'consent_records', 'transcript_segments', 'contacts', 'leads']
+const ACTIVITY_TABLES = ['leads', 'contacts', 'transcript_segments', 'consent_records', 'calls']
 
 async function rowCounts(test: TestDb): Promise<Record<string, number>> {
   const counts: Record<string, number> = {}
@@ -43,10 +44,59 @@ seed('creates an agency with two client businesses, an owner, agents, the demo n
   assert.ok(account.current_period_end > new Date())
 })
 
+seed('each business gets a month of finished calls with transcripts, consent, contacts and leads', async ({ test }) => {
+  const now = Date.now()
+  for (const businessId of [DEMO_IDS.dental, DEMO_IDS.plumbing]) {
+    const calls = await test.db('calls').where({ business_id: businessId })
+    assert.ok(calls.length >= 55 && calls.length <= 65, `${calls.length} calls`)
+    assert.ok(calls.every((c) => c.ended_at && now - c.started_at.getTime() <= 30 * 86_400_000 && c.started_at.getTime() < now))
+    const statuses = new Set(calls.map((c) => c.status))
+    assert.equal([...statuses].sort(), ['completed', 'no_answer', 'refused'])
+    assert.ok(calls.some((c) => c.escalated), 'some calls were escalated')
+    assert.ok(new Set(calls.map((c) => c.from_number)).size >= 15, 'varied callers')
+    const completed = calls.filter((c) => c.status === 'completed')
+    const lines = await test.db('transcript_segments').where({ business_id: businessId }).groupBy('call_id').select('call_id').count({ n: '*' })
+    assert.is(lines.length, completed.length)
+    assert.ok(lines.every((l) => Number(l.n) >= 4 && Number(l.n) <= 8))
+    const decisions = await test.db('consent_records').where({ business_id: businessId }).distinct('decision').pluck('decision')
+    assert.equal(decisions.sort(), ['declined', 'given', 'not_completed'])
+    const leads = await test.db('leads').where({ business_id: businessId })
+    assert.ok(leads.length >= completed.length * 0.7 && leads.length <= completed.length, `${leads.length} leads for ${completed.length} answered calls`)
+    assert.ok(leads.every((l) => l.contact_id && completed.some((c) => c.id === l.call_id)))
+    assert.ok(leads.some((l) => l.needs_review && l.review_fields.length > 0))
+    assert.ok(leads.some((l) => l.extraction_method === 'fallback' && l.fallback_reason === 'not_configured'))
+    assert.ok(leads.some((l) => l.extraction_method === 'model' && l.extraction_model && l.prompt_version))
+    assert.equal(new Set(leads.map((l) => l.temperature)).size, 3)
+    assert.ok(new Set(leads.map((l) => l.status)).size >= 4)
+    const contacts = await test.db('contacts').where({ business_id: businessId })
+    assert.is(new Set(contacts.map((c) => c.phone)).size, contacts.length)
+    assert.ok(contacts.length < leads.length, 'some callers called more than once')
+  }
+})
+
+seed('the demo activity is the same on every machine, and is added to a demo seeded before it existed, in under a second', async ({ test }) => {
+  const fingerprint = (db: typeof test.db) => db('leads').join('calls', 'calls.id', 'leads.call_id').orderBy('calls.twilio_call_sid').select('calls.twilio_call_sid', 'calls.status', 'leads.name', 'leads.temperature', 'leads.status')
+  const before = await fingerprint(test.db)
+  const other = await openTestDb()
+  try {
+    await seedDemo(other.db, { phoneNumber: '+15005550006' })
+    assert.equal(await fingerprint(other.db), before)
+    await other.db.raw(`truncate ${ACTIVITY_TABLES.join(', ')} cascade`)
+    const started = performance.now()
+    const result = await seedDemo(other.db, { phoneNumber: '+15005550006' })
+    const ms = performance.now() - started
+    assert.equal([result.created, result.activityCreated], [false, true])
+    assert.ok(ms < 1000, `the activity took ${ms.toFixed(0)} ms`)
+    assert.equal(await fingerprint(other.db), before)
+  } finally {
+    await other.destroy()
+  }
+})
+
 seed('a second run changes nothing', async ({ test }) => {
   const before = await rowCounts(test)
   const result = await seedDemo(test.db, { phoneNumber: '+15005550006' })
-  assert.is(result.created, false)
+  assert.equal([result.created, result.activityCreated], [false, false])
   assert.equal(await rowCounts(test), before)
 })
 

@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import { PLANS } from '../billing/plans.ts'
 import { appendLedger } from '../billing/minute-ledger.ts'
 import { AgentConfig, BillingAccount, Business, Membership, Organization, PhoneNumber, User } from '../db/models/index.ts'
+import { seedDemoActivity, type DemoBusinessScript } from './demo-activity.ts'
 
 /** Fixed ids make the seed idempotent: a second run finds every row and changes nothing. */
 export const DEMO_IDS = {
@@ -16,6 +17,8 @@ export const DEMO_IDS = {
 export const DEMO_LOGIN = { email: 'owner@demo.answerline.test', password: 'answerline-demo' } as const
 
 const DEMO_PLAN = 'growth'
+const DENTAL_SERVICES = ['Cleanings', 'Fillings', 'Whitening', 'Emergency visits']
+const PLUMBING_SERVICES = ['Leak repair', 'Drain cleaning', 'Water heaters', '24/7 emergencies']
 const BCRYPT_COST = 12
 
 export interface DemoSeedResult {
@@ -25,11 +28,15 @@ export interface DemoSeedResult {
   phoneNumber: string
   /** False when every row already existed. */
   created: boolean
+  /** True when this run added the demo calls, transcripts, consent records, contacts and leads. */
+  activityCreated: boolean
 }
 
 /**
  * Seeds the demo: an agency with two client businesses, an owner who can sign in, an agent for
- * each business, the demo phone number on the dental practice, and a paid plan with minutes.
+ * each business, the demo phone number on the dental practice, and a paid plan with minutes; then
+ * a month of finished calls with transcripts, consent records, contacts and leads for each
+ * business (added once, also to a demo seeded before the activity existed).
  */
 export async function seedDemo(db: Knex, options: { phoneNumber: string }): Promise<DemoSeedResult> {
   return db.transaction(async (trx) => {
@@ -38,12 +45,14 @@ export async function seedDemo(db: Knex, options: { phoneNumber: string }): Prom
     const created = (await Organization.query(trx).findById(DEMO_IDS.agency)) === undefined
     if (created) await insertDemo(trx)
     await attachDemoNumber(trx, options.phoneNumber)
+    const activityCreated = await seedDemoActivity(trx, demoScripts(options.phoneNumber))
     return {
       login: DEMO_LOGIN,
       organizationId: DEMO_IDS.agency,
       businessIds: [DEMO_IDS.dental, DEMO_IDS.plumbing],
       phoneNumber: options.phoneNumber,
       created,
+      activityCreated,
     }
   })
 }
@@ -69,8 +78,8 @@ async function insertDemo(trx: Knex.Transaction): Promise<void> {
   })
   await Membership.query(trx).insert({ organizationId: DEMO_IDS.agency, userId: DEMO_IDS.owner, role: 'owner' })
   await AgentConfig.query(trx).insert([
-    demoAgent(DEMO_IDS.dental, 'Bright Smile Dental', ['Cleanings', 'Fillings', 'Whitening', 'Emergency visits']),
-    demoAgent(DEMO_IDS.plumbing, 'Harbor Plumbing Co.', ['Leak repair', 'Drain cleaning', 'Water heaters', '24/7 emergencies']),
+    demoAgent(DEMO_IDS.dental, 'Bright Smile Dental', DENTAL_SERVICES),
+    demoAgent(DEMO_IDS.plumbing, 'Harbor Plumbing Co.', PLUMBING_SERVICES),
   ])
 
   const periodStart = new Date()
@@ -104,13 +113,50 @@ async function attachDemoNumber(trx: Knex.Transaction, e164: string): Promise<vo
   await trx('number_slot_events').insert({ business_id: DEMO_IDS.dental, phone_number_id: number.id, kind: 'attached' })
 }
 
+const CONSENT_PROMPT = 'This call may be recorded to help us serve you. Say yes or press 1 to allow recording, or say no or press 2 to continue without it.'
+
+function demoScripts(phoneNumber: string): DemoBusinessScript[] {
+  return [
+    {
+      businessId: DEMO_IDS.dental,
+      index: 0,
+      name: 'Bright Smile Dental',
+      toNumber: phoneNumber,
+      reasons: [
+        { say: 'I have a bad toothache on the left side', topic: 'a toothache', service: 'Emergency visits', urgent: true },
+        { say: 'I need to book a check-up and a cleaning', topic: 'booking a check-up', service: 'Cleanings' },
+        { say: 'My filling came loose this morning', topic: 'a loose filling', service: 'Fillings' },
+        { say: 'I would like to know what whitening costs', topic: 'whitening prices', service: 'Whitening' },
+        { say: 'I chipped a front tooth yesterday', topic: 'a chipped tooth', service: 'Emergency visits', urgent: true },
+        { say: 'I need to move my appointment to next week', topic: 'rescheduling an appointment', service: 'Cleanings' },
+      ],
+      consentPrompt: CONSENT_PROMPT,
+    },
+    {
+      businessId: DEMO_IDS.plumbing,
+      index: 1,
+      name: 'Harbor Plumbing Co.',
+      toNumber: '+15005550007',
+      reasons: [
+        { say: 'My kitchen sink is leaking under the cabinet', topic: 'a leaking sink', service: 'Leak repair' },
+        { say: 'The water heater stopped working', topic: 'a broken water heater', service: 'Water heaters' },
+        { say: 'The drain in the basement is blocked', topic: 'a blocked drain', service: 'Drain cleaning' },
+        { say: 'I need a quote for replacing old pipes', topic: 'a quote for new pipes', service: 'Leak repair' },
+        { say: 'Water is coming through the kitchen ceiling', topic: 'water coming through a ceiling', service: '24/7 emergencies', urgent: true },
+        { say: 'A pipe burst in the garage', topic: 'a burst pipe', service: '24/7 emergencies', urgent: true },
+      ],
+      consentPrompt: CONSENT_PROMPT,
+    },
+  ]
+}
+
 function demoAgent(businessId: string, name: string, services: string[]) {
   return {
     businessId,
     version: 1,
     greeting: `Thanks for calling ${name}. How can I help you today?`,
     disclosureText: `Hi, you've reached ${name}. I'm an AI assistant answering calls for the team.`,
-    consentPrompt: 'This call may be recorded to help us serve you. Say yes or press 1 to allow recording, or say no or press 2 to continue without it.',
+    consentPrompt: CONSENT_PROMPT,
     systemPrompt: `You are the friendly receptionist of ${name}. Find out who is calling, how to reach them and what they need. Be brief and warm.`,
     knowledge: `${name} is open Monday to Friday, 8am to 6pm.`,
     services,

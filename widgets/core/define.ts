@@ -18,7 +18,8 @@ declare global {
 }
 
 function chosenPrefix(): string {
-  const script = document.currentScript as HTMLScriptElement | null
+  // Module scripts have no document.currentScript: find our script tag by its data-prefix.
+  const script = document.querySelector<HTMLScriptElement>('script[data-prefix][src*="/widgets/"]')
   const fromScript = script?.dataset.prefix
   const fromGlobal = window.AnswerlineWidgets?.prefix
   const prefix = (fromScript ?? fromGlobal ?? DEFAULT_PREFIX).toLowerCase()

@@ -1,62 +1,67 @@
 import { css } from 'lit'
 
 /**
- * The global tokens every element reads, with neutral defaults. A host (or an agency's theme)
- * reassigns them on the element or any ancestor: `answerline-call-log { --al-color-brand: #0f766e }`.
+ * The theme: every colour, font, radius and spacing the elements use, with neutral defaults. A
+ * host (or an agency's theme) sets the public knobs on the element or on any ancestor:
+ * `.crm-sidebar { --al-brand: #0f766e; --al-radius: 2px }`. Dark theme colours come from the
+ * `--al-dark-*` knobs, so one stylesheet can brand both.
  *
- * @cssproperty --al-color-brand - Accent: buttons, links, focus rings.
- * @cssproperty --al-color-brand-contrast - Text on the accent.
- * @cssproperty --al-color-surface - Background.
- * @cssproperty --al-color-surface-raised - Rows, cards.
- * @cssproperty --al-color-text - Body text.
- * @cssproperty --al-color-muted - Secondary text.
- * @cssproperty --al-color-border - Lines.
- * @cssproperty --al-color-danger - Errors.
+ * @cssproperty --al-brand - Accent: buttons, links, focus rings. (`--al-dark-brand` in dark theme)
+ * @cssproperty --al-brand-contrast - Text on the accent. (`--al-dark-brand-contrast`)
+ * @cssproperty --al-surface - Background. (`--al-dark-surface`)
+ * @cssproperty --al-surface-raised - Rows, cards. (`--al-dark-surface-raised`)
+ * @cssproperty --al-text - Body text. (`--al-dark-text`)
+ * @cssproperty --al-muted - Secondary text. (`--al-dark-muted`)
+ * @cssproperty --al-border - Lines. (`--al-dark-border`)
+ * @cssproperty --al-danger - Errors. (`--al-dark-danger`)
  * @cssproperty --al-font-family - Font stack.
  * @cssproperty --al-font-size - Base size.
  * @cssproperty --al-radius - Corner radius.
  * @cssproperty --al-space - Base spacing unit.
+ *
+ * Inside, elements read the resolved tokens (`--al-color-*`, `--al-size-*`, `--al-type-family`);
+ * they are declared on `:host`, which is why hosts set the knobs above rather than these.
  */
 export const tokens = css`
   :host {
     display: block;
     --al-color-brand: var(--al-brand, #3b5bdb);
-    --al-color-brand-contrast: #ffffff;
-    --al-color-surface: #ffffff;
-    --al-color-surface-raised: #f6f7f9;
-    --al-color-text: #1d2330;
-    --al-color-muted: #596173;
-    --al-color-border: #d5d9e0;
-    --al-color-danger: #b42318;
-    --al-font-family: system-ui, -apple-system, 'Segoe UI', sans-serif;
-    --al-font-size: 14px;
-    --al-radius: 6px;
-    --al-space: 8px;
+    --al-color-brand-contrast: var(--al-brand-contrast, #ffffff);
+    --al-color-surface: var(--al-surface, #ffffff);
+    --al-color-surface-raised: var(--al-surface-raised, #f6f7f9);
+    --al-color-text: var(--al-text, #1d2330);
+    --al-color-muted: var(--al-muted, #596173);
+    --al-color-border: var(--al-border, #d5d9e0);
+    --al-color-danger: var(--al-danger, #b42318);
+    --al-type-family: var(--al-font-family, system-ui, -apple-system, 'Segoe UI', sans-serif);
+    --al-size-font: var(--al-font-size, 14px);
+    --al-size-radius: var(--al-radius, 6px);
+    --al-size-space: var(--al-space, 8px);
   }
   :host([theme='dark']) {
-    --al-color-surface: #171a21;
-    --al-color-surface-raised: #20242d;
-    --al-color-text: #eef0f4;
-    --al-color-muted: #a9b0bd;
-    --al-color-border: #363c48;
-    --al-color-danger: #ff8a80;
-    --al-color-brand: var(--al-brand, #8ea2ff);
-    --al-color-brand-contrast: #10131a;
+    --al-color-brand: var(--al-dark-brand, #8ea2ff);
+    --al-color-brand-contrast: var(--al-dark-brand-contrast, #10131a);
+    --al-color-surface: var(--al-dark-surface, #171a21);
+    --al-color-surface-raised: var(--al-dark-surface-raised, #20242d);
+    --al-color-text: var(--al-dark-text, #eef0f4);
+    --al-color-muted: var(--al-dark-muted, #a9b0bd);
+    --al-color-border: var(--al-dark-border, #363c48);
+    --al-color-danger: var(--al-dark-danger, #ff8a80);
   }
   [part~='base'] {
-    font-family: var(--al-font-family);
-    font-size: var(--al-font-size);
+    font-family: var(--al-type-family);
+    font-size: var(--al-size-font);
     color: var(--al-color-text);
     background: var(--al-color-surface);
-    border-radius: var(--al-radius);
+    border-radius: var(--al-size-radius);
   }
   button {
     font: inherit;
-    border-radius: var(--al-radius);
+    border-radius: var(--al-size-radius);
     border: 1px solid var(--al-color-border);
     background: var(--al-color-surface-raised);
     color: var(--al-color-text);
-    padding: calc(var(--al-space) * 0.5) var(--al-space);
+    padding: calc(var(--al-size-space) * 0.5) var(--al-size-space);
     cursor: pointer;
   }
   button.primary {
@@ -75,8 +80,8 @@ export const tokens = css`
     color: var(--al-color-text);
     background: var(--al-color-surface);
     border: 1px solid var(--al-color-border);
-    border-radius: var(--al-radius);
-    padding: calc(var(--al-space) * 0.5);
+    border-radius: var(--al-size-radius);
+    padding: calc(var(--al-size-space) * 0.5);
   }
   .visually-hidden {
     position: absolute;

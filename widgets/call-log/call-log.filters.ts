@@ -1,0 +1,34 @@
+import { html, type TemplateResult } from 'lit'
+import type { MessageKey } from '../core/messages.ts'
+import { CALL_STATUSES, CONSENT_DECISIONS, TEMPERATURES, type CallLogFilters } from './call-log.queries.ts'
+
+type Translate = (key: MessageKey) => string
+
+function renderSelect(t: Translate, name: keyof CallLogFilters, label: MessageKey, current: string, options: ReadonlyArray<readonly [string, string]>): TemplateResult {
+  return html`<label
+    >${t(label)}
+    <select name=${name}>
+      <option value="">${t('common.any')}</option>
+      ${options.map(([value, text]) => html`<option value=${value} ?selected=${value === current}>${text}</option>`)}
+    </select></label
+  >`
+}
+
+/**
+ * The call log's filter form. The element listens on the form (input and change bubble), so the
+ * controls carry only their `name`.
+ */
+export function renderFilters(t: Translate, filters: CallLogFilters): TemplateResult {
+  return html`
+    <label class="search"
+      >${t('common.search')}
+      <input type="search" name="search" .value=${filters.search} autocomplete="off" placeholder=${t('callLog.searchPlaceholder')} />
+    </label>
+    <label>${t('common.from')} <input type="date" name="from" .value=${filters.from} max=${filters.to || ''} /></label>
+    <label>${t('common.to')} <input type="date" name="to" .value=${filters.to} min=${filters.from || ''} /></label>
+    ${renderSelect(t, 'status', 'callLog.filterStatus', filters.status, CALL_STATUSES.map((s) => [s, t(`callLog.status.${s}`)] as const))}
+    ${renderSelect(t, 'temperature', 'callLog.filterTemperature', filters.temperature, TEMPERATURES.map((s) => [s, t(`callLog.temperature.${s}`)] as const))}
+    ${renderSelect(t, 'consent', 'callLog.filterConsent', filters.consent, CONSENT_DECISIONS.map((s) => [s, t(`callLog.consent.${s}`)] as const))}
+    ${renderSelect(t, 'escalated', 'callLog.filterEscalated', filters.escalated, [['yes', t('common.yes')], ['no', t('common.no')]])}
+  `
+}

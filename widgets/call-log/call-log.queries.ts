@@ -1,0 +1,133 @@
+/** What the call log asks the api, and the filters it turns into a CallFilter. */
+
+export const CALL_STATUSES = ['RINGING', 'IN_PROGRESS', 'COMPLETED', 'BUSY', 'FAILED', 'NO_ANSWER', 'CANCELED', 'REFUSED'] as const
+export const TEMPERATURES = ['HOT', 'WARM', 'COLD'] as const
+export const CONSENT_DECISIONS = ['PENDING', 'GIVEN', 'DECLINED', 'NOT_COMPLETED'] as const
+
+export type CallStatus = (typeof CALL_STATUSES)[number]
+export type Temperature = (typeof TEMPERATURES)[number]
+export type ConsentDecision = (typeof CONSENT_DECISIONS)[number]
+
+export interface CallRow {
+  id: string
+  fromNumber: string
+  startedAt: string
+  durationSeconds: number | null
+  status: CallStatus
+  outcome: string | null
+  escalated: boolean
+  consent: { decision: ConsentDecision } | null
+  lead: { id: string; name: string | null; temperature: Temperature | null } | null
+}
+
+interface CallPage {
+  nodes: CallRow[]
+  pageInfo: { hasNextPage: boolean; endCursor: string | null }
+}
+
+export interface CallsData {
+  node: { calls: CallPage } | null
+}
+
+export interface CallChangedData {
+  callChanged: CallRow
+}
+
+const ROW_FIELDS = `
+  fragment CallLogRow on Call {
+    id fromNumber startedAt durationSeconds status outcome escalated
+    consent { decision }
+    lead { id name temperature }
+  }`
+
+export const CALLS_QUERY = `
+  query CallLog($businessId: ID!, $first: Int!, $after: String, $filter: CallFilter) {
+    node(id: $businessId) {
+      ... on Business {
+        calls(first: $first, after: $after, filter: $filter) {
+          nodes { ...CallLogRow }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }
+  }
+  ${ROW_FIELDS}`
+
+export const CALL_CHANGED_SUBSCRIPTION = `
+  subscription CallLogChanged($businessId: ID!) {
+    callChanged(businessId: $businessId) { ...CallLogRow }
+  }
+  ${ROW_FIELDS}`
+
+/** The filter form's values, as strings ('' means any). Dates are yyyy-mm-dd in local time. */
+export interface CallLogFilters {
+  search: string
+  from: string
+  to: string
+  status: string
+  temperature: string
+  consent: string
+  escalated: string
+}
+
+export const NO_FILTERS: CallLogFilters = { search: '', from: '', to: '', status: '', temperature: '', consent: '', escalated: '' }
+
+export const hasFilters = (filters: CallLogFilters) => Object.values(filters).some((value) => value !== '')
+
+/** A date input's day as the instant it starts in the viewer's time zone, `days` later. */
+function localDayStart(day: string, days = 0): string | null {
+  const [year, month, date] = day.split('-').map(Number)
+  if (!year || !month || !date) return null
+  return new Date(year, month - 1, date + days).toISOString()
+}
+
+/** The CallFilter for the api; `to` is inclusive, so it ends at the start of the next day. */
+export function toCallFilter(filters: CallLogFilters): Record<string, unknown> | null {
+  const filter: Record<string, unknown> = {}
+  const search = filters.search.trim()
+  if (search) filter.search = search
+  if (filters.from) filter.startedAfter = localDayStart(filters.from)
+  if (filters.to) filter.startedBefore = localDayStart(filters.to, 1)
+  if (filters.status) filter.status = [filters.status]
+  if (filters.temperature) filter.temperature = [filters.temperature]
+  if (filters.consent) filter.consent = filters.consent
+  if (filters.escalated) filter.escalated = filters.escalated === 'yes'
+  for (const key of Object.keys(filter)) if (filter[key] === null) delete filter[key]
+  return Object.keys(filter).length ? filter : null
+}
+
+/**
+ * Whether a call pushed by the subscription belongs in the filtered list. Search matching is the
+ * server's (word prefixes over several fields), so while a search is active only calls already
+ * shown are updated.
+ */
+export function matchesFilters(call: CallRow, filters: CallLogFilters): boolean {
+  if (filters.search.trim()) return false
+  const started = Date.parse(call.startedAt)
+  const after = filters.from && localDayStart(filters.from)
+  const before = filters.to && localDayStart(filters.to, 1)
+  if (after && started < Date.parse(after)) return false
+  if (before && started >= Date.parse(before)) return false
+  if (filters.status && call.status !== filters.status) return false
+  if (filters.temperature && call.lead?.temperature !== filters.temperature) return false
+  if (filters.consent && call.consent?.decision !== filters.consent) return false
+  if (filters.escalated && call.escalated !== (filters.escalated === 'yes')) return false
+  return true
+}
+
+/**
+ * Where a call pushed by the subscription goes: a known call is replaced where it is, keeping the
+ * list newest first; an unknown one that matches the filters is placed by its start time, unless
+ * it is older than every loaded call while more pages remain (it will come with them). Null when
+ * the list does not change.
+ */
+export function placeChangedCall(calls: CallRow[], call: CallRow, filters: CallLogFilters, hasMore: boolean): { calls: CallRow[]; at: number; added: boolean } | null {
+  const index = calls.findIndex((shown) => shown.id === call.id)
+  if (index >= 0) return { calls: calls.map((shown, i) => (i === index ? call : shown)), at: index, added: false }
+  if (!matchesFilters(call, filters)) return null
+  const started = Date.parse(call.startedAt)
+  let at = calls.findIndex((shown) => Date.parse(shown.startedAt) <= started)
+  if (at < 0 && hasMore) return null
+  if (at < 0) at = calls.length
+  return { calls: [...calls.slice(0, at), call, ...calls.slice(at)], at, added: true }
+}
