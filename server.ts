@@ -65,6 +65,7 @@ export async function startServer(config: Config, role: Role): Promise<FastifyIn
   print(`Answerline (${role}) is listening on ${base}`)
   if (role !== 'worker') print(`  GraphQL   ${base}/graphql${config.graphql.graphiql ? `   (GraphiQL: ${base}/graphiql)` : ''}`)
   print(`  Health    ${base}/healthz   ${base}/readyz`)
+  if (role !== 'worker') print(`  Widgets   ${base}/widgets/answerline.js${config.env === 'production' ? '' : `   (demo CRM page: ${base}/demo)`}`)
   if (database.embedded) print(`  Database  embedded PostgreSQL, data in ${config.database.embedded.dataDir}/postgres`)
   if (store) print(`  Storage   embedded S3-compatible store, data in ${config.storage.embedded.dataDir}`)
   return started
