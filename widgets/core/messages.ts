@@ -1,3 +1,6 @@
+// The page-wide overrides (window.AnswerlineWidgets) are typed where the prefix is read.
+import type {} from './define.ts'
+
 /**
  * Every string the widgets show, by key, in English and Spanish. Hosts override any of them per
  * element (`element.messages = { 'callLog.empty': '…' }`) or for the page
