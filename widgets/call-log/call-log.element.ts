@@ -59,6 +59,7 @@ export class CallLogElement extends AnswerlineElement {
   #cursor: string | null = null
   // Bumped by every fresh load, so a slower earlier response never overwrites a newer one.
   #generation = 0
+  #connection = 0
   #unsubscribe: (() => void) | null = null
   #searchTimer: ReturnType<typeof setTimeout> | undefined
   #announceTimer: ReturnType<typeof setTimeout> | undefined
@@ -98,6 +99,8 @@ export class CallLogElement extends AnswerlineElement {
   }
 
   #stop(): void {
+    // A subscription still waiting for the first page is not opened after this.
+    this.#connection++
     this.#unsubscribe?.()
     this.#unsubscribe = null
     clearTimeout(this.#searchTimer)
@@ -110,9 +113,14 @@ export class CallLogElement extends AnswerlineElement {
     this.calls = []
     this.phase = 'idle'
     if (!this.businessId) return
-    void this.#load(false)
-    // Errors are not shown: the socket reconnects by itself, and the list still works without it.
-    this.#unsubscribe = this.client.subscribe<CallChangedData>(CALL_CHANGED_SUBSCRIPTION, { businessId: this.businessId }, this.#onCallChanged, () => {})
+    const connection = this.#connection
+    // The first page comes first; the live socket opens once it is in, so the two do not compete
+    // for the first render. Errors are not shown: the socket reconnects by itself, and the list
+    // still works without it.
+    void this.#load(false).finally(() => {
+      if (this.#connection !== connection || this.#unsubscribe || !this.isConnected) return
+      this.#unsubscribe = this.client.subscribe<CallChangedData>(CALL_CHANGED_SUBSCRIPTION, { businessId: this.businessId }, this.#onCallChanged, () => {})
+    })
   }
 
   async #load(append: boolean): Promise<void> {
