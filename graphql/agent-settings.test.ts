@@ -1,7 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
-import { insertApiKey, insertMembership, insertOrganization, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
+import { insertApiKey, insertMembership, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
 import { errorCodes, graphqlRequest } from '../core/testing/graphql-request.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
 import { callSid, insertVoiceBusiness, postTwilio, type VoiceBusiness } from '../voice/testing/voice-fixture.ts'
