@@ -2,7 +2,7 @@ import type { IResolvers, MercuriusContext } from 'mercurius'
 import { AppError, recordAudit, UserInputError, type Knex } from '../../core/index.ts'
 import { connectionFromArray, type ConnectionArgs } from '../relay/connection.ts'
 import { checkAgentSettings, CONFIG_COLUMNS, readAgentSettingsInput, type AgentSettingsChanges } from './agent-settings-input.ts'
-import { localId, mutation, toEnum } from './support.ts'
+import { auditActor, localId, mutation, toEnum } from './support.ts'
 
 type Row = Record<string, any>
 
@@ -15,13 +15,6 @@ const latestConfig = (db: Knex, businessId: string): Promise<Row | undefined> =>
 
 /** What AgentSettings resolves from: one version of the configuration, with the business's own settings. */
 const settingsOf = (config: Row, business: Row) => ({ ...config, time_zone: business.time_zone, retention_days: business.retention_days })
-
-const actorOf = async (ctx: MercuriusContext) => {
-  const principal = (await ctx.access()).principal
-  if (principal.kind === 'user') return { type: 'user' as const, id: principal.userId }
-  if (principal.kind === 'anonymous') return { type: 'system' as const, id: null }
-  return { type: principal.kind === 'embed' ? ('embed_token' as const) : ('api_key' as const), id: principal.apiKeyId }
-}
 
 async function updateBusiness(trx: Knex.Transaction, businessId: string, changes: AgentSettingsChanges['business']): Promise<Row> {
   try {
@@ -42,7 +35,7 @@ async function updateBusiness(trx: Knex.Transaction, businessId: string, changes
  */
 async function saveAgentSettings(ctx: MercuriusContext, businessId: string, input: Row): Promise<Row> {
   const changes = readAgentSettingsInput(input)
-  const actor = await actorOf(ctx)
+  const actor = await auditActor(ctx)
   return ctx.db.transaction(async (trx) => {
     const business = await trx('businesses').where({ id: businessId }).forUpdate().first()
     if (!business) throw new AppError('NOT_FOUND', 'Business was not found')

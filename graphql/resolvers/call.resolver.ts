@@ -4,8 +4,8 @@ import { rowsById, rowsByParent } from '../relay/batch-loaders.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { recordingLoaders, type RecordingStore } from './call-recording.loader.ts'
-import { searchQuery, visibleRow } from './lead.resolver.ts'
-import { fromEnum, localId, toEnum } from './support.ts'
+import { searchQuery } from './lead.resolver.ts'
+import { fromEnum, localId, toEnum, visibleRow } from './support.ts'
 
 type Row = Record<string, any>
 type CallEvent = Extract<DomainEvent, { type: 'call.completed' }>

@@ -4,8 +4,7 @@ import { createConnector, replayDelivery, rotateWebhookSecret, testConnector, up
 import { rowsById } from '../relay/batch-loaders.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
-import { visibleRow } from './lead.resolver.ts'
-import { fromEnum, localId, mutation, toEnum } from './support.ts'
+import { auditActor, fromEnum, localId, mutation, toEnum, visibleRow } from './support.ts'
 
 type Row = Record<string, any>
 const NEWEST = { column: 'created_at', direction: 'desc' } as const
@@ -24,15 +23,10 @@ async function requireManager(ctx: MercuriusContext, connector: Row): Promise<Ro
   return connector
 }
 
-const actorOf = async (ctx: MercuriusContext) => {
-  const principal = (await ctx.access()).principal
-  return principal.kind === 'user' ? { type: 'user' as const, id: principal.userId } : principal.kind === 'anonymous' ? { type: 'system' as const, id: null } : { type: principal.kind === 'embed' ? ('embed_token' as const) : ('api_key' as const), id: principal.apiKeyId }
-}
-
 /** Connector administration needs the registry, built once per app by the GraphQL plugin. */
 export function connectorResolvers(deps: (ctx: MercuriusContext) => AdminDeps): IResolvers {
   const audit = async (ctx: MercuriusContext, action: string, row: Row) =>
-    recordAudit(ctx.db, { action, actor: await actorOf(ctx), businessId: row.business_id, target: { type: 'connector', id: row.id }, metadata: { kind: row.kind } })
+    recordAudit(ctx.db, { action, actor: await auditActor(ctx), businessId: row.business_id, target: { type: 'connector', id: row.id }, metadata: { kind: row.kind } })
   return {
     Business: {
       connectors: async (b: Row, args: ConnectionArgs, ctx) => {
@@ -83,7 +77,7 @@ export function connectorResolvers(deps: (ctx: MercuriusContext) => AdminDeps): 
     Mutation: {
       createConnector: mutation(async (input: Row, ctx) => {
         const scope = await (await ctx.access()).requireBusiness(localId(input.businessId, 'Business'), 'connectors:manage')
-        const actor = await actorOf(ctx)
+        const actor = await auditActor(ctx)
         const created = await createConnector(deps(ctx), {
           businessId: scope.businessId,
           kind: fromEnum(input.kind) as ConnectorKind,

@@ -1,10 +1,10 @@
 import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
-import { AppError, isUuid, type DomainEvent, type Knex, type Permission } from '../../core/index.ts'
+import { AppError, isUuid, type DomainEvent, type Knex } from '../../core/index.ts'
 import { addLeadNote, editLead, type LeadChanges } from '../../leads/index.ts'
 import { rowsById } from '../relay/batch-loaders.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
-import { fromEnum, localId, mutation, toEnum } from './support.ts'
+import { actingUserId, fromEnum, localId, mutation, toEnum, visibleRow } from './support.ts'
 
 type Row = Record<string, any>
 type LeadEvent = Extract<DomainEvent, { leadId: string }>
@@ -53,11 +53,6 @@ async function requireLead(ctx: MercuriusContext, globalId: string, permission: 
   if (!lead) throw new AppError('NOT_FOUND', 'Lead was not found')
   await (await ctx.access()).requireBusiness(lead.business_id, permission)
   return lead
-}
-
-const actorOf = async (ctx: MercuriusContext) => {
-  const principal = (await ctx.access()).principal
-  return principal.kind === 'user' ? principal.userId : null
 }
 
 async function publishing<T>(ctx: MercuriusContext, work: (trx: Knex.Transaction) => Promise<{ event: DomainEvent | null; result: T }>): Promise<T> {
@@ -128,13 +123,13 @@ export const leadResolvers: IResolvers = {
         ...('temperature' in input && { temperature: enumOrNull(input.temperature) as LeadChanges['temperature'] }),
         ...(input.customFields && { customFields: input.customFields }),
       }
-      const actor = await actorOf(ctx)
+      const actor = await actingUserId(ctx)
       await publishing(ctx, async (trx) => ({ event: await editLead(trx, lead, actor, changes), result: null }))
       return { lead: await ctx.db('leads').where({ id: lead.id }).first() }
     }),
     addLeadNote: mutation(async (input: Row, ctx) => {
       const lead = await requireLead(ctx, input.leadId, 'leads:write')
-      const actor = await actorOf(ctx)
+      const actor = await actingUserId(ctx)
       const note = await publishing(ctx, async (trx) => {
         const added = await addLeadNote(trx, lead, actor, String(input.body ?? ''))
         return { event: added.event, result: added.note }
@@ -174,11 +169,4 @@ export const leadNodeLoaders = {
   async Contact(id: string, ctx: MercuriusContext) {
     return visibleRow(ctx, 'contacts', id, 'leads:read')
   },
-}
-
-export async function visibleRow(ctx: MercuriusContext, table: string, id: string, permission: Permission): Promise<Row | null> {
-  if (!isUuid(id)) return null
-  const row = await ctx.db(table).where({ id }).first()
-  const scope = row && (await (await ctx.access()).businessScope(row.business_id))
-  return scope?.permissions.has(permission) ? row : null
 }

@@ -4,7 +4,7 @@ import { AppError, isUuid, recordAudit, UserInputError } from '../../core/index.
 import { attachNumber, purchaseNumber, releaseNumber, searchAvailableNumbers, type NumberDeps } from '../../voice/index.ts'
 import { connectionFromArray, paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
-import { localId, mutation, optionalLocalId, toEnum } from './support.ts'
+import { actingUserId, localId, mutation, optionalLocalId, toEnum, visibleRow } from './support.ts'
 
 type Row = Record<string, any>
 const CREATED = { column: 'created_at', direction: 'asc' } as const
@@ -19,10 +19,6 @@ function e164(value: unknown): string {
 
 /** Number management needs Twilio; the client is made once per app by the GraphQL plugin. */
 export function numberResolvers(numbers: (ctx: MercuriusContext) => NumberDeps): IResolvers {
-  const actor = async (ctx: MercuriusContext) => {
-    const p = (await ctx.access()).principal
-    return p.kind === 'user' ? p.userId : null
-  }
   return {
     Query: {
       async availablePhoneNumbers(_root, args: { businessId: string; country: string; areaCode?: number | null; contains?: string | null; first?: number | null }, ctx) {
@@ -59,12 +55,12 @@ export function numberResolvers(numbers: (ctx: MercuriusContext) => NumberDeps):
     Mutation: {
       purchasePhoneNumber: mutation(async (input: Row, ctx) => {
         const scope = await (await ctx.access()).requireBusiness(localId(input.businessId, 'Business'), 'business:manage')
-        const id = await purchaseNumber(numbers(ctx), { businessId: scope.businessId, e164: e164(input.phoneNumber), actorUserId: await actor(ctx) })
+        const id = await purchaseNumber(numbers(ctx), { businessId: scope.businessId, e164: e164(input.phoneNumber), actorUserId: await actingUserId(ctx) })
         return { phoneNumber: await ctx.db('phone_numbers').where({ id }).first() }
       }),
       attachPhoneNumber: mutation(async (input: Row, ctx) => {
         const scope = await (await ctx.access()).requireBusiness(localId(input.businessId, 'Business'), 'business:manage')
-        const id = await attachNumber(numbers(ctx), { businessId: scope.businessId, e164: e164(input.phoneNumber), actorUserId: await actor(ctx) })
+        const id = await attachNumber(numbers(ctx), { businessId: scope.businessId, e164: e164(input.phoneNumber), actorUserId: await actingUserId(ctx) })
         return { phoneNumber: await ctx.db('phone_numbers').where({ id }).first() }
       }),
       releasePhoneNumber: mutation(async (input: Row, ctx) => {
@@ -72,7 +68,7 @@ export function numberResolvers(numbers: (ctx: MercuriusContext) => NumberDeps):
         const number = isUuid(id) ? await ctx.db('phone_numbers').where({ id, status: 'active' }).first('business_id') : undefined
         if (!number) throw new AppError('NOT_FOUND', 'Phone number was not found')
         await (await ctx.access()).requireBusiness(number.business_id, 'business:manage')
-        await releaseNumber(numbers(ctx), { phoneNumberId: id, actorUserId: await actor(ctx) })
+        await releaseNumber(numbers(ctx), { phoneNumberId: id, actorUserId: await actingUserId(ctx) })
         return { releasedPhoneNumberId: input.phoneNumberId }
       }),
       blockNumber: mutation(async (input: Row, ctx) => {
@@ -86,12 +82,12 @@ export function numberResolvers(numbers: (ctx: MercuriusContext) => NumberDeps):
         const number = e164(input.phoneNumber)
         const reason = typeof input.reason === 'string' ? input.reason.trim().slice(0, 500) || null : null
         const [row] = await ctx.db('blocked_numbers')
-          .insert({ organization_id: organizationId, business_id: businessId, e164: number, reason, created_by: await actor(ctx) })
+          .insert({ organization_id: organizationId, business_id: businessId, e164: number, reason, created_by: await actingUserId(ctx) })
           .onConflict(ctx.db.raw('(organization_id, business_id, e164)'))
           .ignore()
           .returning('*')
         if (!row) throw new UserInputError([{ field: ['input', 'phoneNumber'], code: 'TAKEN', message: 'This number is already blocked here' }])
-        await recordAudit(ctx.db, { action: 'blocked_number.created', actor: { type: 'user', id: await actor(ctx) }, organizationId, businessId, target: { type: 'blocked_number', id: row.id } })
+        await recordAudit(ctx.db, { action: 'blocked_number.created', actor: { type: 'user', id: await actingUserId(ctx) }, organizationId, businessId, target: { type: 'blocked_number', id: row.id } })
         return { blockedNumber: row }
       }),
       unblockNumber: mutation(async (input: Row, ctx) => {
@@ -111,10 +107,7 @@ export function numberResolvers(numbers: (ctx: MercuriusContext) => NumberDeps):
 /** Node loaders for the numbers domain: visible to whoever may read or manage the business. */
 export const numberNodeLoaders = {
   async PhoneNumber(id: string, ctx: MercuriusContext) {
-    if (!isUuid(id)) return null
-    const row = await ctx.db('phone_numbers').where({ id }).first()
-    const scope = row && (await (await ctx.access()).businessScope(row.business_id))
-    return scope?.permissions.has('business:read') ? row : null
+    return visibleRow(ctx, 'phone_numbers', id, 'business:read')
   },
   async BlockedNumber(id: string, ctx: MercuriusContext) {
     if (!isUuid(id)) return null

@@ -1,6 +1,6 @@
 import type { MercuriusContext } from 'mercurius'
 import { fromGlobalId } from '../relay/global-id.ts'
-import { AppError, type Permission, PERMISSIONS, type UserError, UserInputError } from '../../core/index.ts'
+import { AppError, isUuid, type AuditEntry, type Permission, PERMISSIONS, type UserError, UserInputError } from '../../core/index.ts'
 
 /**
  * Runs a mutation's work: refused input becomes `userErrors` in the payload (the work wrote
@@ -39,4 +39,28 @@ export function permissionFromEnum(value: string): Permission {
   const permission = PERMISSIONS.find((p) => permissionToEnum(p) === value)
   if (!permission) throw new AppError('BAD_USER_INPUT', `Unknown permission ${value}`)
   return permission
+}
+
+/** The user acting, for records that name a person (a lead's owner, a note's author); null for keys and tokens. */
+export async function actingUserId(ctx: MercuriusContext): Promise<string | null> {
+  const principal = (await ctx.access()).principal
+  return principal.kind === 'user' ? principal.userId : null
+}
+
+/** Who acted, as the audit log records it. */
+export async function auditActor(ctx: MercuriusContext): Promise<AuditEntry['actor']> {
+  const principal = (await ctx.access()).principal
+  if (principal.kind === 'user') return { type: 'user', id: principal.userId }
+  if (principal.kind === 'anonymous') return { type: 'system', id: null }
+  return { type: principal.kind === 'embed' ? 'embed_token' : 'api_key', id: principal.apiKeyId }
+}
+
+type Row = Record<string, any>
+
+/** A row of a business-owned table, for node(id:): null when it does not exist or the caller lacks `permission` in its business. */
+export async function visibleRow(ctx: MercuriusContext, table: string, id: string, permission: Permission): Promise<Row | null> {
+  if (!isUuid(id)) return null
+  const row = await ctx.db(table).where({ id }).first()
+  const scope = row && (await (await ctx.access()).businessScope(row.business_id))
+  return scope?.permissions.has(permission) ? row : null
 }
