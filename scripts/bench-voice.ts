@@ -8,6 +8,8 @@
  * measured in both directions on one clock. Reports, per N, the added latency (p50 / p99 / max),
  * the worker's CPU (% of one core) and RSS growth per call, and errors; ends with one JSON line.
  * Options: --calls 50,200,500 --seconds 10 --recording (callers consent; audio goes to a local S3 store)
+ *          --bare (relay through scripts/bare-relay.ts instead: the floor this machine's sockets set)
+ *          --profile DIR (the worker writes a V8 CPU profile there when it stops)
  */
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -20,7 +22,8 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { appendLedger, startEmbeddedS3, type Knex } from '../core/index.ts'
 import { benchEnvironment, freePort, openBenchDatabase, percentile, round, startAnswerline, stopAnswerline } from './bench-support.ts'
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' }, recording: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '50,200,500' }, seconds: { type: 'string', default: '10' }, recording: { type: 'boolean', default: false }, profile: { type: 'string' }, bare: { type: 'boolean', default: false } } })
+const BARE = values.bare
 const RECORDING = values.recording
 const LEVELS = values.calls.split(',').map(Number)
 const SECONDS = Number(values.seconds)
@@ -41,10 +44,10 @@ function readFrame(base64: string): [number, number] {
 }
 
 
-function processStats(pid: number): { cpuTicks: number; rssKb: number } {
+function processStats(pid: number): { cpuTicks: number; systemTicks: number; rssKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  return { cpuTicks: Number(stat[11]) + Number(stat[12]), rssKb: Number(rss) }
+  return { cpuTicks: Number(stat[11]) + Number(stat[12]), systemTicks: Number(stat[12]), rssKb: Number(rss) }
 }
 
 async function main() {
@@ -56,17 +59,23 @@ async function main() {
   const inboundLatency: number[] = []
   const inboundSent = new Map<string, number>()
   const modelSockets = new Set<{ socket: WebSocket; call: number; seq: number; speaking: boolean }>()
-  const model = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  const modelByCall = new Map<number, { socket: WebSocket; call: number; seq: number; speaking: boolean }>()
+  // Both ends of the load generator skip what they can (UTF-8 checks, masking), so more of this core is left for generating load.
+  const model = new WebSocketServer({ host: '127.0.0.1', port: 0, skipUTF8Validation: true })
   await new Promise<void>((resolve) => model.once('listening', () => resolve()))
   model.on('connection', (socket) => {
     const entry = { socket, call: -1, seq: 0, speaking: false }
     modelSockets.add(entry)
-    socket.on('close', () => modelSockets.delete(entry))
+    socket.on('close', () => {
+      modelSockets.delete(entry)
+      if (modelByCall.get(entry.call) === entry) modelByCall.delete(entry.call)
+    })
     socket.on('message', (data: Buffer) => {
       const text = data.toString()
       if (text.startsWith('{"type":"input_audio_buffer.append"')) {
         const audio = text.slice(text.indexOf('"audio":"') + 9, text.lastIndexOf('"'))
         const [call, seq] = readFrame(audio)
+        if (entry.call < 0) modelByCall.set(call, entry)
         entry.call = call
         const sent = inboundSent.get(`${call}:${seq}`)
         if (sent !== undefined) {
@@ -90,14 +99,36 @@ async function main() {
       ...benchEnvironment(port, bench.url, authToken),
       OPENAI_REALTIME_URL: `ws://127.0.0.1:${modelPort}/v1/realtime`,
       CALL_RESERVATION_MINUTES: '60',
+      ...(values.profile && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values.profile}` }),
       ...(store && { S3_ENDPOINT: store.endpoint, S3_ACCESS_KEY_ID: store.accessKeyId, S3_SECRET_ACCESS_KEY: store.secretAccessKey, S3_BUCKET: 'answerline' }),
     }
     // The worker gets the second core to itself where taskset exists; this process pins itself to the first.
     const pinned = existsSync('/usr/bin/taskset')
-    server = await startAnswerline(pinned ? '/usr/bin/taskset' : process.execPath, [...(pinned ? ['-c', '1', process.execPath] : []), 'cli.ts', 'start'], env, port)
+    const command = BARE ? ['scripts/bare-relay.ts'] : ['cli.ts', 'start']
+    server = await startAnswerline(pinned ? '/usr/bin/taskset' : process.execPath, [...(pinned ? ['-c', '1', process.execPath] : []), ...command], env, port)
     const streamUrl = `ws://127.0.0.1:${port}/voice/stream`
     const signature = twilio.getExpectedTwilioSignature(authToken, streamUrl, {})
     let sidCounter = 0
+    /** What Twilio does before it opens the stream: the inbound webhook (and the consent answer) hand out the call token. */
+    const callToken = async (sid: string, params: Record<string, string>): Promise<string | undefined> => {
+      const webhook = await fetch(`${base}/voice/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/inbound`, params) },
+        body: new URLSearchParams(params),
+      })
+      let answer = await webhook.text()
+      if (RECORDING) {
+        const consent = { CallSid: sid, Digits: '1' }
+        answer = await (
+          await fetch(`${base}/voice/consent`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/consent`, consent) },
+            body: new URLSearchParams(consent),
+          })
+        ).text()
+      }
+      return /name="callToken" value="([^"]+)"/.exec(answer)?.[1]
+    }
 
     for (const level of LEVELS) {
       const outboundLatency: number[] = []
@@ -110,28 +141,12 @@ async function main() {
       for (let i = 0; i < level; i++) {
         const sid = `CA${(++sidCounter).toString(16).padStart(32, '0')}`
         const params = { CallSid: sid, From: `+1555${String(sidCounter).padStart(7, '0')}`, To: number }
-        const webhook = await fetch(`${base}/voice/inbound`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/inbound`, params) },
-          body: new URLSearchParams(params),
-        })
-        let answer = await webhook.text()
-        if (RECORDING) {
-          const consent = { CallSid: sid, Digits: '1' }
-          answer = await (
-            await fetch(`${base}/voice/consent`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${base}/voice/consent`, consent) },
-              body: new URLSearchParams(consent),
-            })
-          ).text()
-        }
-        const token = /name="callToken" value="([^"]+)"/.exec(answer)?.[1]
+        const token = BARE ? 'bare' : await callToken(sid, params)
         if (!token) {
           errors++
           continue
         }
-        const socket = new WebSocket(streamUrl, { headers: { 'x-twilio-signature': signature } })
+        const socket = new WebSocket(streamUrl, { headers: { 'x-twilio-signature': signature }, perMessageDeflate: false, skipUTF8Validation: true, generateMask: () => {} })
         await new Promise<void>((resolve, reject) => {
           socket.once('open', () => resolve())
           socket.once('error', reject)
@@ -156,29 +171,46 @@ async function main() {
       await sleep(1_000)
       const loaded = processStats(server.pid as number)
 
-      // One ticker drives both ends every 20 ms for the measured window.
-      const ticks = (SECONDS * 1000) / FRAME_MS
+      // Real calls start at random moments, so their 20 ms frame clocks are out of step: each call
+      // gets its own phase within the 20 ms period, the model's deltas half a period after the
+      // caller's frames. (Sending every call's frame at the same instant would measure the queue
+      // behind a burst that real traffic never makes.)
+      const schedule = calls
+        .flatMap((call, i) => {
+          const phase = (i * FRAME_MS) / calls.length
+          return [
+            { at: phase, send: () => sendCallerFrame(call) },
+            { at: (phase + FRAME_MS / 2) % FRAME_MS, send: () => sendModelDelta(modelByCall.get(call.index)) },
+          ]
+        })
+        .sort((a, b) => a.at - b.at)
+      const sendCallerFrame = (call: (typeof calls)[number]) => {
+        const seq = call.seq++
+        const payload = frame(call.index, seq)
+        inboundSent.set(`${call.index}:${seq}`, performance.now())
+        call.socket.send(`{"event":"media","sequenceNumber":"${seq}","media":{"track":"inbound","chunk":"${seq}","timestamp":"${seq * FRAME_MS}","payload":"${payload}"},"streamSid":"${call.streamSid}"}`)
+      }
+      const sendModelDelta = (entry: { socket: WebSocket; call: number; seq: number; speaking: boolean } | undefined) => {
+        if (!entry?.speaking) return
+        const seq = entry.seq++
+        const delta = frame(1_000_000 + entry.call, seq)
+        sentToTwilio.set(delta.slice(0, 12), performance.now())
+        entry.socket.send(`{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"item_${entry.call}","output_index":0,"content_index":0,"delta":"${delta}"}`)
+      }
+      const periods = (SECONDS * 1000) / FRAME_MS
       const before = processStats(server.pid as number)
+      const generatorBefore = process.cpuUsage()
       const started = performance.now()
-      for (let tick = 0; tick < ticks; tick++) {
-        for (const call of calls) {
-          const seq = call.seq++
-          const payload = frame(call.index, seq)
-          inboundSent.set(`${call.index}:${seq}`, performance.now())
-          call.socket.send(`{"event":"media","sequenceNumber":"${seq}","media":{"track":"inbound","chunk":"${seq}","timestamp":"${seq * FRAME_MS}","payload":"${payload}"},"streamSid":"${call.streamSid}"}`)
+      for (let period = 0; period < periods; period++) {
+        for (const slot of schedule) {
+          const wait = started + period * FRAME_MS + slot.at - performance.now()
+          if (wait >= 1) await sleep(wait)
+          slot.send()
         }
-        for (const entry of modelSockets) {
-          if (!entry.speaking || entry.call < 0) continue
-          const seq = entry.seq++
-          const delta = frame(1_000_000 + entry.call, seq)
-          sentToTwilio.set(delta.slice(0, 12), performance.now())
-          entry.socket.send(`{"type":"response.output_audio.delta","response_id":"resp_1","item_id":"item_${entry.call}","output_index":0,"content_index":0,"delta":"${delta}"}`)
-        }
-        const wait = started + (tick + 1) * FRAME_MS - performance.now()
-        if (wait > 0) await sleep(wait)
       }
       const elapsed = (performance.now() - started) / 1000
       const after = processStats(server.pid as number)
+      const generator = process.cpuUsage(generatorBefore)
       await sleep(500)
       for (const call of calls) call.socket.close()
       await sleep(1_000)
@@ -195,6 +227,8 @@ async function main() {
         outboundP99Ms: round(percentile(outbound, 99)),
         outboundMaxMs: round(outbound.at(-1) ?? NaN),
         workerCpuPercentOfOneCore: round(((after.cpuTicks - before.cpuTicks) / CLOCK_TICKS / elapsed) * 100),
+        workerKernelPercentOfOneCore: round(((after.systemTicks - before.systemTicks) / CLOCK_TICKS / elapsed) * 100),
+        generatorCpuPercentOfOneCore: round(((generator.user + generator.system) / 1e6 / elapsed) * 100),
         workerRssMb: round(after.rssKb / 1024),
         rssGrowthKbPerCall: round((loaded.rssKb - idle.rssKb) / Math.max(1, calls.length)),
         framesMeasured: inbound.length + outbound.length,
@@ -203,7 +237,7 @@ async function main() {
       }
       results.push(row)
       process.stdout.write(
-        `N=${row.calls}: caller->model p50 ${row.inboundP50Ms} p99 ${row.inboundP99Ms} max ${row.inboundMaxMs} ms | model->caller p50 ${row.outboundP50Ms} p99 ${row.outboundP99Ms} max ${row.outboundMaxMs} ms | worker CPU ${row.workerCpuPercentOfOneCore}% of a core, RSS ${row.workerRssMb} MB (+${row.rssGrowthKbPerCall} KB/call) | lost ${lost}, errors ${errors}\n`,
+        `N=${row.calls}: caller->model p50 ${row.inboundP50Ms} p99 ${row.inboundP99Ms} max ${row.inboundMaxMs} ms | model->caller p50 ${row.outboundP50Ms} p99 ${row.outboundP99Ms} max ${row.outboundMaxMs} ms | worker CPU ${row.workerCpuPercentOfOneCore}% of a core (kernel ${row.workerKernelPercentOfOneCore}%), RSS ${row.workerRssMb} MB (+${row.rssGrowthKbPerCall} KB/call) | load generator CPU ${row.generatorCpuPercentOfOneCore}% | lost ${lost}, errors ${errors}\n`,
       )
     }
     process.stdout.write(`${JSON.stringify({ benchmark: 'voice', seconds: SECONDS, recording: RECORDING, levels: results })}\n`)
