@@ -43,6 +43,7 @@ export async function applyCallStatus(db: Knex, jobs: JobQueue, update: { callSi
  * Ends a call once, in the caller's transaction: the minutes used are settled and the rest
  * released, (unless the call was refused) its lead extraction is enqueued, and call.completed is
  * queued for the business's connectors, so none of it is lost if this process dies right after.
+ * A browser test call is settled the same way but makes no lead and reaches no connector.
  */
 export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: Record<string, any>, status: string, durationSeconds: number, sequenceNumber: number | null = null): Promise<void> {
   const duration = Math.max(0, Math.round(durationSeconds))
@@ -62,6 +63,8 @@ export async function finalizeCall(trx: Knex.Transaction, jobs: JobQueue, call: 
       billed_minutes: billed,
       last_status_sequence: sequenceNumber ?? call.last_status_sequence,
     })
+  // An owner's test call is theirs to review, not a caller: no lead, nothing sent to their CRM.
+  if (call.direction === 'test') return
   if (call.status !== 'refused') await jobs.enqueue('lead-extract', { callId: call.id }, { trx, singletonKey: call.id })
   await recordDeliveries(trx, { type: 'call.completed', businessId: call.business_id, callId: call.id })
 }

@@ -1,8 +1,9 @@
 /**
  * The widgets in a real Chromium, against the real api (in-process, listening) with the seeded
  * demo: the /demo page under its CSP, pagination and filters, live updates from a finished call,
- * saving settings and lead statuses, the host's prefix and theme, axe (WCAG 2 A/AA), and
- * screenshots of every widget in both demo brands (.data/screenshots, not asserted).
+ * saving settings and lead statuses, a test call with its live transcript (the model is a local
+ * fake), the host's prefix and theme, axe (WCAG 2 A/AA), and screenshots of every widget in both
+ * demo brands (.data/screenshots, not asserted).
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -16,11 +17,14 @@ import { buildApp } from '../app.ts'
 import { DEMO_IDS, seedDemo } from '../core/demo/seed-demo.ts'
 import { freePort } from '../core/testing/free-port.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
+import { startFakeRealtime, type FakeRealtime } from '../voice/testing/fake-realtime.ts'
 import { postTwilio } from '../voice/testing/voice-fixture.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update']
+// The fake media flags give the test call a microphone (a generated tone) without a permission
+// prompt; no other test asks for one.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']
 const ELEMENTS = ['usage-meter', 'call-log', 'call-detail', 'lead-inbox', 'agent-settings'] as const
 const BRAND = 'rgb(214, 0, 110)'
 const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64url')
@@ -34,6 +38,8 @@ interface Ctx {
   setupError?: Error
   t: TestApp
   browser: Browser
+  /** The OpenAI Realtime API the media worker talks to during a test call. */
+  realtime: FakeRealtime
   base: string
   demoNumber: string
 }
@@ -69,6 +75,7 @@ widgets.before.each((ctx) => {
 widgets.after(async (ctx) => {
   await ctx.browser?.close()
   await ctx.t?.close()
+  await ctx.realtime?.close()
   await rm(join(ROOT, 'widgets/dist', HOST_PAGES), { recursive: true, force: true })
 })
 
@@ -77,7 +84,8 @@ async function start(ctx: Ctx): Promise<void> {
   await buildBundle()
   // The api allows its own origin only, for CORS and WebSockets: the port must be known up front.
   const port = await freePort()
-  ctx.t = await openTestApp(buildApp, { PORT: String(port) })
+  ctx.realtime = await startFakeRealtime()
+  ctx.t = await openTestApp(buildApp, { PORT: String(port), OPENAI_REALTIME_URL: ctx.realtime.url })
   await ctx.t.app.listen({ host: '127.0.0.1', port })
   ctx.base = `http://127.0.0.1:${port}`
   ctx.demoNumber = ctx.t.app.config.demo.phoneNumber
@@ -239,6 +247,46 @@ widgets('agent settings: a changed greeting is saved, and is there after a reloa
   }
 })
 
+/** Polls `check` until it holds, failing with `what` after `ms`. */
+async function until(page: Page, check: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`)
+    await page.waitForTimeout(50)
+  }
+}
+
+widgets('agent settings: a test call from the microphone shows what the agent and the caller say, as text, and then ends', async (ctx) => {
+  const { page, context, problems } = await open(ctx, '/demo')
+  const greeting = 'Hi <b>there</b> & "welcome" to Bright Smile.'
+  ctx.realtime.reply = { ...ctx.realtime.reply, transcript: greeting }
+  try {
+    await waitForWidgets(page, 'answerline-', ['agent-settings'])
+    const settings = page.locator('answerline-agent-settings')
+    const status = settings.locator('.call-status')
+    const lines = settings.locator('[part~="test-call-transcript"] li')
+    await settings.getByRole('button', { name: 'Talk to your agent', exact: true }).click()
+    await status.filter({ hasText: 'Connected: speak to your agent.' }).waitFor({ timeout: 5000 })
+    await lines.filter({ hasText: 'Bright Smile' }).waitFor({ timeout: 5000 })
+    ctx.realtime.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_caller_1', content_index: 0, transcript: 'Can I book a <i>cleaning</i>?' })
+    await lines.nth(1).waitFor({ timeout: 5000 })
+    assert.equal(await lines.allTextContents(), [`Agent: ${greeting}`, 'You: Can I book a <i>cleaning</i>?'])
+    assert.is(await settings.locator('[part~="test-call-transcript"] b, [part~="test-call-transcript"] i').count(), 0, 'the text is not parsed as markup')
+    assert.is(await settings.locator('[aria-live="polite"] > [part~="test-call-transcript"]').count(), 1, 'the transcript is in a live region')
+    await until(page, () => ctx.realtime.received.some((event) => event.type === 'input_audio_buffer.append'), 'the microphone\'s audio at the model', 5000)
+    await settings.getByRole('button', { name: 'End test call', exact: true }).click()
+    await status.filter({ hasText: 'The test call has ended.' }).waitFor({ timeout: 5000 })
+    assert.is(await lines.count(), 2, 'the lines stay after the call')
+    // The test call is settled (minutes, transcript) but is no caller's: no lead, nothing for connectors.
+    const testCall = await ctx.t.test.db('calls').where({ business_id: DEMO_IDS.dental, direction: 'test' }).orderBy('created_at', 'desc').first('id')
+    await until(page, async () => (await ctx.t.test.db('calls').where({ id: testCall.id }).first('ended_at')).ended_at !== null, 'the settled test call', 10_000)
+    assert.equal(problems, [])
+  } finally {
+    ctx.realtime.reply = { ...ctx.realtime.reply, transcript: 'Hello, thanks for calling.' }
+    await context.close()
+  }
+})
+
 widgets('lead inbox: a changed status persists', async (ctx) => {
   const { page, context, problems } = await open(ctx, '/demo')
   const leads = () => ctx.t.test.db('leads').where({ business_id: DEMO_IDS.dental })
@@ -308,6 +356,28 @@ widgets("theming: the host page's --al-brand, set on an ancestor, reaches the sh
     await page.locator('acme-call-log.branded [part~="row"]').first().click()
     const mark = await page.evaluate(() => getComputedStyle(document.querySelector('acme-call-log.branded')!.shadowRoot!.querySelector('[part~="row"][aria-current="true"] td')!).boxShadow)
     assert.ok(mark.includes(BRAND), mark)
+    assert.equal(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+widgets("white label: the agency's name at the foot of each element, its colour as the accent unless the host sets one", async (ctx) => {
+  const html = await hostPage(ctx, {
+    head: '<script type="module" src="/widgets/answerline.js"></script>',
+    body: '<answerline-usage-meter business-id="{business}" token="{token}"></answerline-usage-meter><div style="--al-brand: rgb(214, 0, 110)"><answerline-call-log business-id="{business}" token="{token}"></answerline-call-log></div>',
+  })
+  const { page, context, problems } = await open(ctx, 'white-label', html)
+  try {
+    await waitForWidgets(page, 'answerline-', ['usage-meter', 'call-log'])
+    const brand = (tag: string) => page.locator(`answerline-${tag} [part~="brand"]`)
+    await brand('usage-meter').waitFor()
+    await brand('call-log').waitFor()
+    assert.is(await brand('usage-meter').textContent(), 'Northwind Reception', "the demo agency's product name")
+    assert.not.match((await page.evaluate(() => [...document.querySelectorAll('answerline-usage-meter, answerline-call-log')].map((e) => e.shadowRoot?.textContent).join(' '))) ?? '', /Answerline/, 'no Answerline name on a white-labelled page')
+    const accent = (tag: string) => page.evaluate((t) => getComputedStyle(document.querySelector(t)!.shadowRoot!.querySelector('[part~="base"]')!).getPropertyValue('--al-color-brand').trim(), `answerline-${tag}`)
+    assert.is(await accent('usage-meter'), '#1f6feb', "the agency's colour by default")
+    assert.is(await accent('call-log'), 'rgb(214, 0, 110)', "the host's --al-brand wins")
     assert.equal(problems, [])
   } finally {
     await context.close()

@@ -317,6 +317,22 @@ media('a caller who asks to stop recording gets it stopped, deleted, and the wit
   assert.is(listed.KeyCount ?? 0, 0)
 })
 
+media('a start whose stream id could break out of the JSON is ignored; the call starts with a proper one', async (ctx) => {
+  const owner = await tokenFor(ctx, ctx.business.ownerEmail)
+  const socket = new WebSocket(ctx.streamUrl.replace('/voice/stream', '/voice/test-call'))
+  const received: Array<Record<string, any>> = []
+  socket.on('message', (data: Buffer) => received.push(JSON.parse(data.toString())))
+  await new Promise((resolve) => socket.once('open', resolve))
+  const start = (streamSid: string) => JSON.stringify({ event: 'start', streamSid, start: { streamSid, callSid: 'browser', customParameters: { authorization: `Bearer ${owner}`, businessId: ctx.business.businessId } } })
+  const connectionsBefore = ctx.fake.connections
+  socket.send(start('MZ","event":"clear'))
+  socket.send(start('MZproper'))
+  await until(() => received.some((m) => m.event === 'media'), 'the greeting')
+  assert.equal([...new Set(received.map((m) => m.streamSid))], ['MZproper'])
+  assert.is(ctx.fake.connections - connectionsBefore, 1, 'one model session, for the proper start')
+  socket.close()
+})
+
 async function testCall(ctx: { streamUrl: string }, parameters: Record<string, string>, origin?: string) {
   const socket = new WebSocket(ctx.streamUrl.replace('/voice/stream', '/voice/test-call'), origin ? { headers: { origin } } : {})
   const received: Array<Record<string, any>> = []
@@ -347,6 +363,60 @@ media('an owner talks to their agent from the browser: a test call, with real mi
   const ended = await ctx.t.test.db('calls').where({ id: call.id }).first()
   assert.equal([ended.status, ended.twilio_call_sid, ended.billed_minutes], ['completed', null, 1])
   assert.equal(await minutesOf(ctx.t.test.db, ctx.business.billingAccountId), { balance: before.balance - 1, ledger: before.ledger - 1 })
+  // The owner talking to their own agent is no caller: no lead extraction, nothing for connectors.
+  assert.is((await ctx.t.test.db.raw(`select count(*)::int as n from pgboss.job where name = 'lead-extract' and data->>'callId' = ?`, [call.id])).rows[0].n, 0)
+})
+
+const transcriptsOf = (received: Array<Record<string, any>>) => received.filter((m) => m.event === 'transcript').map((m) => m.transcript)
+
+media('a test call shows the browser each line as it is known: the caller once transcribed, the agent as it speaks', async (ctx) => {
+  const browser = await testCall(ctx, { authorization: `Bearer ${await tokenFor(ctx, ctx.business.ownerEmail)}`, businessId: ctx.business.businessId })
+  await until(() => transcriptsOf(browser.received).length === 1, 'the greeting line')
+  const greeting = browser.received.find((m) => m.event === 'transcript')
+  assert.is(greeting?.streamSid, 'MZbrowser')
+  ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c1', content_index: 0, transcript: 'Do you open on Saturdays?' })
+  for (const delta of ['Yes, ', 'from nine ', 'to noon.']) ctx.fake.emit({ type: 'response.output_audio_transcript.delta', item_id: 'item_r2', content_index: 0, delta })
+  ctx.fake.emit({ type: 'response.output_audio_transcript.done', item_id: 'item_r2', content_index: 0, transcript: 'Yes, from nine to noon.' })
+  // A reply cut off before its done (a cancelled response) ends where it got to when the next one starts.
+  ctx.fake.emit({ type: 'response.output_audio_transcript.delta', item_id: 'item_r3', content_index: 0, delta: 'Is there anything' })
+  ctx.fake.emit({ type: 'response.output_audio_transcript.delta', item_id: 'item_r4', content_index: 0, delta: 'Goodbye.' })
+  await until(() => transcriptsOf(browser.received).length === 9, 'nine lines')
+  assert.equal(transcriptsOf(browser.received), [
+    { speaker: 'agent', text: 'Hello, thanks for calling.', final: true },
+    { speaker: 'caller', text: 'Do you open on Saturdays?', final: true },
+    { speaker: 'agent', text: 'Yes, ', final: false },
+    { speaker: 'agent', text: 'Yes, from nine ', final: false },
+    { speaker: 'agent', text: 'Yes, from nine to noon.', final: false },
+    { speaker: 'agent', text: 'Yes, from nine to noon.', final: true },
+    { speaker: 'agent', text: 'Is there anything', final: false },
+    { speaker: 'agent', text: 'Is there anything', final: true },
+    { speaker: 'agent', text: 'Goodbye.', final: false },
+  ])
+  browser.socket.send(JSON.stringify({ event: 'stop', streamSid: 'MZbrowser' }))
+  await browser.closed
+})
+
+media('a transcript line with quotes, backslashes and markup reaches the browser intact, as text', async (ctx) => {
+  const browser = await testCall(ctx, { authorization: `Bearer ${await tokenFor(ctx, ctx.business.ownerEmail)}`, businessId: ctx.business.businessId })
+  await until(() => transcriptsOf(browser.received).length === 1, 'the greeting line')
+  const text = 'She said "hi" \\ <img src=x onerror=alert(1)></script>\n{"event":"media"} & left'
+  ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c1', content_index: 0, transcript: text })
+  await until(() => transcriptsOf(browser.received).length === 2, 'the caller line')
+  assert.equal(transcriptsOf(browser.received)[1], { speaker: 'caller', text, final: true })
+  browser.socket.send(JSON.stringify({ event: 'stop', streamSid: 'MZbrowser' }))
+  await browser.closed
+})
+
+media('a Twilio call gets no transcript messages: Twilio does not know them', async (ctx) => {
+  const side = await call(ctx)
+  await side.waitFor((m) => m.event === 'media', 'the greeting')
+  ctx.fake.emit({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'item_c1', content_index: 0, transcript: 'Hello?' })
+  ctx.fake.emit({ type: 'response.output_audio_transcript.delta', item_id: 'item_r2', content_index: 0, delta: 'Hi there.' })
+  ctx.fake.emit({ type: 'response.output_audio_transcript.done', item_id: 'item_r2', content_index: 0, transcript: 'Hi there.' })
+  const callRow = await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')
+  await until(async () => (await ctx.t.test.db('transcript_segments').where({ call_id: callRow.id })).length === 3, 'three saved segments')
+  assert.equal(side.received.filter((m) => m.event === 'transcript'), [])
+  side.socket.close()
 })
 
 media('a test call needs a credential with agent:write on that business, from an allowed page', async (ctx) => {

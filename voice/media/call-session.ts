@@ -6,6 +6,7 @@ import type { AgentContext } from './instructions.ts'
 import { connectRealtime, sessionUpdate, type RealtimeSettings } from './realtime-session.ts'
 import { CallQuality } from './call-quality.ts'
 import { StereoRecorder } from './stereo-recorder.ts'
+import { LiveTranscript } from './live-transcript.ts'
 import { clearMessage, markMessage, mediaMessage, mulawMilliseconds, readTwilioFrame } from './twilio-frames.ts'
 import { TranscriptBuffer, type WorkerApi } from './worker-api.ts'
 
@@ -58,8 +59,10 @@ export class CallSession {
 
   readonly #quality = new CallQuality()
 
-  // A browser test call: its start message carries a credential instead of a call token.
+  // A browser test call: its start message carries a credential instead of a call token, and the
+  // browser is shown the transcript as it goes (#live; null on a Twilio call).
   readonly #testCall: boolean
+  #live: LiveTranscript | null = null
 
   constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger; testCall?: boolean }) {
     this.#twilio = twilio
@@ -136,6 +139,7 @@ export class CallSession {
     }
     this.#streamSid = streamSid
     this.#startedAt = performance.now()
+    if (this.#testCall) this.#live = new LiveTranscript(this.#twilio, streamSid)
     const callId = this.#claims.callId
     this.#transcript = new TranscriptBuffer(
       (segments) => this.#api.saveTranscript(callId, segments),
@@ -248,14 +252,23 @@ export class CallSession {
       case 'input_audio_buffer.speech_stopped':
         this.#quality.callerStoppedSpeaking()
         return
-      case 'conversation.item.input_audio_transcription.completed':
-        this.#remember('Caller', String(event.transcript ?? ''))
-        this.#transcript?.add('caller', String(event.transcript ?? ''), this.#elapsed() - 1_000, this.#elapsed())
+      case 'conversation.item.input_audio_transcription.completed': {
+        const text = String(event.transcript ?? '')
+        this.#remember('Caller', text)
+        this.#transcript?.add('caller', text, this.#elapsed() - 1_000, this.#elapsed())
+        this.#live?.caller(text)
         return
-      case 'response.output_audio_transcript.done':
-        this.#remember('You', String(event.transcript ?? ''))
-        this.#transcript?.add('agent', String(event.transcript ?? ''), this.#item?.startedAtMs ?? this.#elapsed(), this.#elapsed())
+      }
+      case 'response.output_audio_transcript.delta':
+        this.#live?.agentDelta(String(event.item_id ?? ''), String(event.delta ?? ''))
         return
+      case 'response.output_audio_transcript.done': {
+        const text = String(event.transcript ?? '')
+        this.#remember('You', text)
+        this.#transcript?.add('agent', text, this.#item?.startedAtMs ?? this.#elapsed(), this.#elapsed())
+        this.#live?.agentDone(String(event.item_id ?? ''), text)
+        return
+      }
       case 'response.function_call_arguments.done':
         void this.#runTool(String(event.name), String(event.call_id), String(event.arguments ?? '{}'))
         return

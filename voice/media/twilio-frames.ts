@@ -15,6 +15,9 @@ const MEDIA_PREFIX = '{"event":"media"'
 const PAYLOAD_KEY = '"payload":"'
 const TIMESTAMP_KEY = '"timestamp":"'
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+// Twilio's are MZ and 32 hex digits; a browser test call picks its own, so it is checked: outbound
+// messages are assembled around it without escaping.
+const STREAM_SID = /^[A-Za-z0-9]{1,64}$/
 
 /** Reads one message; null for anything malformed or unknown, which the caller ignores. */
 export function readTwilioFrame(text: string): TwilioFrame | null {
@@ -39,7 +42,7 @@ export function readTwilioFrame(text: string): TwilioFrame | null {
       return typeof message.media?.payload === 'string' && BASE64.test(message.media.payload) ? { event: 'media', payload: message.media.payload, timestampMs: Number(message.media.timestamp) } : null
     case 'start': {
       const start = message.start ?? {}
-      if (typeof start.streamSid !== 'string' || typeof start.callSid !== 'string') return null
+      if (typeof start.streamSid !== 'string' || !STREAM_SID.test(start.streamSid) || typeof start.callSid !== 'string') return null
       const params = start.customParameters && typeof start.customParameters === 'object' ? start.customParameters : {}
       return { event: 'start', streamSid: start.streamSid, callSid: start.callSid, customParameters: params }
     }
@@ -57,7 +60,7 @@ export function readTwilioFrame(text: string): TwilioFrame | null {
 }
 
 // Outbound messages are assembled as strings: the payload is already base64 from the model, and
-// stream ids are Twilio's own (MZ + hex), so nothing needs escaping.
+// stream ids are checked as they arrive (letters and digits), so nothing needs escaping.
 export const mediaMessage = (streamSid: string, payload: string) => `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${payload}"}}`
 export const markMessage = (streamSid: string, name: string) => `{"event":"mark","streamSid":"${streamSid}","mark":{"name":"${name}"}}`
 export const clearMessage = (streamSid: string) => `{"event":"clear","streamSid":"${streamSid}"}`

@@ -13,7 +13,8 @@ type Payload = { updateAgentSettings: { agentSettings: AgentSettings | null; use
 /**
  * Edits the business's agent: what it says, how it sounds, when the business is open, what it
  * asks callers, when it hands over, and recording. Only the changed fields are saved. A test call
- * lets the owner talk to the saved agent from the browser's microphone.
+ * lets the owner talk to the saved agent from the browser's microphone, and shows what each side
+ * says as the call goes on.
  *
  * @attr media-base - Origin of the media worker for test calls (default: api-base, or this page).
  * @fires al-settings-saved - `{ version, fields }` after a save.
@@ -29,6 +30,7 @@ type Payload = { updateAgentSettings: { agentSettings: AgentSettings | null; use
  * @csspart save - The save button.
  * @csspart saved - The save confirmation (a live region).
  * @csspart test-call - The button that starts and ends a test call.
+ * @csspart test-call-transcript - The list of what was said in the current or last test call (the latest 50 lines).
  */
 export class AgentSettingsElement extends AnswerlineElement {
   static override styles = [...AnswerlineElement.styles, styles]

@@ -113,6 +113,22 @@ export const styles = css`
   .saved {
     margin: 0;
   }
+  .transcript ol {
+    display: grid;
+    gap: calc(var(--al-size-space) * 0.5);
+    margin: 0;
+    padding: var(--al-size-space);
+    list-style: none;
+    border-radius: var(--al-size-radius);
+    background: var(--al-color-surface-raised);
+  }
+  .transcript .speaker {
+    font-weight: 600;
+  }
+  /* The agent's reply while it is still being spoken. */
+  .transcript .open {
+    color: var(--al-color-muted);
+  }
   button:disabled {
     cursor: default;
     opacity: 0.6;

@@ -3,6 +3,13 @@ import { base64ToBytes, bytesToBase64, decodeMulaw, MULAW_RATE } from './mulaw.t
 /** Where a test call is: `live` once the agent's first audio arrives. */
 export type TestCallState = 'connecting' | 'live' | 'ended' | 'refused' | 'failed' | 'mic-denied'
 
+/** A line of the conversation, as the worker transcribes it: the agent's open line is not final yet. */
+export interface TranscriptLine {
+  speaker: 'caller' | 'agent'
+  text: string
+  final: boolean
+}
+
 export interface TestCallOptions {
   /** ws(s)://…/voice/test-call of the media worker. */
   url: string
@@ -13,6 +20,8 @@ export interface TestCallOptions {
   /** widgets/dist/mulaw-worklet.js. */
   workletUrl: URL
   onState: (state: TestCallState) => void
+  /** Each transcript line as the worker knows it; a line that is not final is replaced by the next agent line. */
+  onTranscript: (line: TranscriptLine) => void
 }
 
 // How far ahead of the clock the first chunk of a reply is scheduled, to ride out network jitter.
@@ -23,8 +32,9 @@ const PLAYBACK_LEAD_S = 0.06
  * /voice/test-call: a `start` message whose customParameters carry the credential and business,
  * then base64 mu-law `media` frames both ways. The worker sends a `mark` after each chunk of the
  * agent's audio and expects it back once that audio has been heard (it cuts the agent's reply
- * there when the caller talks over it), and `clear` to drop what is still queued. Transcripts are
- * not sent to the browser: they are saved with the call.
+ * there when the caller talks over it), and `clear` to drop what is still queued. It also sends
+ * `transcript` messages, one per line of the conversation (Twilio never gets these): the caller's
+ * lines once transcribed, the agent's as it speaks; the transcript is saved with the call too.
  */
 export class TestCallSession {
   readonly #options: TestCallOptions
@@ -101,7 +111,7 @@ export class TestCallSession {
   }
 
   #onMessage(text: string): void {
-    let message: { event?: string; media?: { payload?: string }; mark?: { name?: string } }
+    let message: { event?: string; media?: { payload?: string }; mark?: { name?: string }; transcript?: Partial<TranscriptLine> }
     try {
       message = JSON.parse(text)
     } catch {
@@ -110,6 +120,12 @@ export class TestCallSession {
     if (message.event === 'media' && typeof message.media?.payload === 'string') this.#play(message.media.payload)
     else if (message.event === 'mark' && typeof message.mark?.name === 'string') this.#marks.push({ name: message.mark.name, at: this.#playhead })
     else if (message.event === 'clear') this.#clear()
+    else if (message.event === 'transcript') this.#relayLine(message.transcript)
+  }
+
+  #relayLine(line: Partial<TranscriptLine> | undefined): void {
+    if ((line?.speaker !== 'caller' && line?.speaker !== 'agent') || typeof line.text !== 'string' || typeof line.final !== 'boolean') return
+    this.#options.onTranscript({ speaker: line.speaker, text: line.text, final: line.final })
   }
 
   #play(payload: string): void {

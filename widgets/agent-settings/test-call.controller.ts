@@ -1,10 +1,12 @@
-import { html, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
+import { html, nothing, type ReactiveController, type ReactiveControllerHost, type TemplateResult } from 'lit'
 import type { MessageKey } from '../core/messages.ts'
-import { TestCallSession, type TestCallState } from './test-call-session.ts'
+import { TestCallSession, type TestCallState, type TranscriptLine } from './test-call-session.ts'
+import { addTranscriptLine } from './test-call-transcript.ts'
 
 // The worklet is built to widgets/dist/; this code runs from dist/ or from a shared dist/chunks/ file.
 const WORKLET_URL = new URL(/\/chunks\/[^/]*$/.test(import.meta.url) ? '../mulaw-worklet.js' : './mulaw-worklet.js', import.meta.url)
 const STATE_TEXT: Record<TestCallState, MessageKey> = { connecting: 'settings.callConnecting', live: 'settings.callLive', ended: 'settings.callEnded', refused: 'settings.callRefused', failed: 'settings.callFailed', 'mic-denied': 'settings.callNoMic' }
+const SPEAKER_TEXT: Record<TranscriptLine['speaker'], MessageKey> = { caller: 'settings.transcriptCaller', agent: 'settings.transcriptAgent' }
 
 /** What a test call needs from the element when it starts. */
 export interface TestCallTarget {
@@ -26,9 +28,13 @@ function localIdOf(globalId: string): string {
   }
 }
 
-/** The "Talk to your agent" part of the settings: starts and ends a test call and shows where it is. */
+/**
+ * The "Talk to your agent" part of the settings: starts and ends a test call, shows where it is,
+ * and shows what is said (the latest lines of the current or last call).
+ */
 export class TestCallController implements ReactiveController {
   state: TestCallState | null = null
+  lines: TranscriptLine[] = []
   readonly #host: ReactiveControllerHost
   readonly #target: () => TestCallTarget
   readonly #onState: (state: TestCallState) => void
@@ -53,6 +59,7 @@ export class TestCallController implements ReactiveController {
   toggle(): void {
     if (this.#session) return this.#session.end()
     const target = this.#target()
+    this.lines = []
     const session = new TestCallSession({
       url: `${target.origin.replace(/\/+$/, '').replace(/^http/, 'ws')}/voice/test-call`,
       authorization: async () => `Bearer ${(await target.token()) ?? ''}`,
@@ -64,9 +71,31 @@ export class TestCallController implements ReactiveController {
         this.#host.requestUpdate()
         this.#onState(state)
       },
+      onTranscript: (line) => {
+        if (this.#session !== session) return
+        this.lines = addTranscriptLine(this.lines, line)
+        this.#host.requestUpdate()
+      },
     })
     this.#session = session
     void session.start()
+  }
+
+  /**
+   * The live region is there from the call's start, before its first line, so that screen readers
+   * announce the lines; it is busy while the agent's reply is still growing, so that the reply is
+   * announced once, whole. The text is the model's: Lit sets it as text, never as markup.
+   */
+  #renderTranscript(t: (key: MessageKey) => string): TemplateResult | typeof nothing {
+    if (!this.state) return nothing
+    const growing = this.calling && this.lines.some((line) => !line.final)
+    return html`<div class="transcript" aria-live="polite" aria-busy=${growing ? 'true' : 'false'}>
+      ${this.lines.length
+        ? html`<ol part="test-call-transcript" aria-label=${t('settings.transcriptTitle')}>
+            ${this.lines.map((line) => html`<li class=${line.final ? 'line' : 'line open'}><span class="speaker">${t(SPEAKER_TEXT[line.speaker])}:</span> ${line.text}</li>`)}
+          </ol>`
+        : nothing}
+    </div>`
   }
 
   render(t: (key: MessageKey) => string, saved: boolean): TemplateResult {
@@ -75,6 +104,7 @@ export class TestCallController implements ReactiveController {
       <p class="hint">${t(saved ? 'settings.testCallHint' : 'settings.testCallNeedsSave')}</p>
       <button part="test-call" type="button" class=${this.calling ? '' : 'primary'} ?disabled=${!saved && !this.calling} @click=${() => this.toggle()}>${t(this.calling ? 'settings.endTestCall' : 'settings.testCall')}</button>
       <p class="call-status" role="status" aria-live="polite">${this.state ? t(STATE_TEXT[this.state]) : ''}</p>
+      ${this.#renderTranscript(t)}
     </section>`
   }
 }
