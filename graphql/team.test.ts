@@ -143,4 +143,24 @@ team('members of a white-label agency get its branding on their own emails, neve
   assert.not.match(`${mail.subject} ${mail.text} ${mail.html}`, /Answerline/)
 })
 
+team("widgets read the business branding: the white-label agency's (only safe values), Answerline's otherwise", async (ctx) => {
+  const agency = await insertOrganization(ctx.t.test.db, { name: 'Widget Agency', kind: 'agency' })
+  const owner = await insertUser(ctx.t.test.db)
+  await insertMembership(ctx.t.test.db, owner.id, agency.id, 'owner')
+  const ownerToken = await tokenFor(ctx.t, owner.email)
+  const businessId = toGlobalId('Business', agency.businessIds[0] as string)
+  const key = (await q(ctx, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }', { input: { organizationId: toGlobalId('Organization', agency.id), name: 'Widgets', scopes: ['BUSINESS_READ', 'CALLS_READ', 'EMBED_TOKENS_CREATE'] } }, ownerToken)).data.createApiKey.secret
+  const embed = (await q(ctx, 'mutation($input: CreateEmbedTokenInput!) { createEmbedToken(input: $input) { token } }', { input: { businessId, permissions: ['BUSINESS_READ', 'CALLS_READ'] } }, key)).data.createEmbedToken.token
+  const branding = async () => (await q(ctx, `{ node(id: "${businessId}") { ... on Business { branding { productName colorBrand logoUrl } } } }`, {}, embed)).data.node.branding
+
+  await ctx.t.test.db('organizations').where({ id: agency.id }).update({ branding: { productName: 'Widget Reception', colorBrand: '#0f766e' } })
+  assert.equal(await branding(), { productName: 'Answerline', colorBrand: null, logoUrl: null }, 'not white-labelled: ours')
+
+  await ctx.t.test.db('organizations').where({ id: agency.id }).update({ white_label: true, branding: { productName: 'Widget Reception', colorBrand: '#0f766e', logoUrl: 'https://cdn.widget.example/logo.svg' } })
+  assert.equal(await branding(), { productName: 'Widget Reception', colorBrand: '#0f766e', logoUrl: 'https://cdn.widget.example/logo.svg' })
+
+  await ctx.t.test.db('organizations').where({ id: agency.id }).update({ branding: { colorBrand: 'red;background:url(https://evil.example/x)', logoUrl: 'javascript:alert(1)' } })
+  assert.equal(await branding(), { productName: 'Widget Agency', colorBrand: null, logoUrl: null }, 'unsafe values are left out; the name falls back to the agency')
+})
+
 team.run()

@@ -138,9 +138,20 @@ function renderText(content: Content, branding: Branding): string {
   return `${blocks.join('\n\n')}\n`
 }
 
-function renderHtml(content: Content, branding: Branding): string {
-  const color = branding.colorBrand && HEX_COLOR.test(branding.colorBrand) ? branding.colorBrand : NEUTRAL_COLOR
-  const logo = httpsUrl(branding.logoUrl)
+/**
+ * Branding as it may be shown: a colour only when it is a hex colour and a logo only when it is an
+ * https URL, so an organization's settings cannot inject CSS or a javascript: link anywhere.
+ */
+export function presentableBranding(branding: Branding): Branding {
+  const { colorBrand, logoUrl, ...rest } = branding
+  const logo = httpsUrl(logoUrl)
+  return { ...rest, ...(colorBrand && HEX_COLOR.test(colorBrand) && { colorBrand }), ...(logo && { logoUrl: logo }) }
+}
+
+function renderHtml(content: Content, untrusted: Branding): string {
+  const branding = presentableBranding(untrusted)
+  const color = branding.colorBrand ?? NEUTRAL_COLOR
+  const logo = branding.logoUrl
   const header = logo
     ? `<img src="${escapeHtml(logo)}" alt="${escapeHtml(branding.productName)}" height="32" style="height:32px;border:0">`
     : `<strong style="font-size:18px;color:${color}">${escapeHtml(branding.productName)}</strong>`

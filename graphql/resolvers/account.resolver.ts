@@ -2,7 +2,7 @@ import type { IResolvers, MercuriusContext } from 'mercurius'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { permissionToEnum, toEnum } from './support.ts'
-import { type Access, AppError, isUuid } from '../../core/index.ts'
+import { type Access, AppError, DEFAULT_BRANDING, isUuid, organizationBranding, presentableBranding } from '../../core/index.ts'
 
 type Row = Record<string, any>
 
@@ -128,6 +128,10 @@ export const accountResolvers: IResolvers = {
     createdAt: (b: Row) => b.created_at,
     organization: (b: Row, _args, ctx) => ctx.db('organizations').where({ id: b.organization_id }).first(),
     viewerPermissions: async (b: Row, _args, ctx) => [...((await (await ctx.access()).businessScope(b.id))?.permissions ?? [])].map(permissionToEnum),
+    branding: async (b: Row, _args, ctx) => {
+      const shown = presentableBranding((await organizationBranding(ctx.db, b.organization_id)) ?? { productName: DEFAULT_BRANDING.productName })
+      return { productName: shown.productName, colorBrand: shown.colorBrand ?? null, logoUrl: shown.logoUrl ?? null }
+    },
   },
   Membership: {
     id: (m: Row) => toGlobalId('Membership', m.id),

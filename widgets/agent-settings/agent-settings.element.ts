@@ -188,6 +188,7 @@ export class AgentSettingsElement extends AnswerlineElement {
         ${this.formError ? html`<p part="error" class="error" role="alert">${this.formError}</p>` : nothing}
       </form>
       ${this.#testCall.render((key) => this.t(key), this.#saved !== null)}
+      ${this.renderBrand()}
     </div>`
   }
 }

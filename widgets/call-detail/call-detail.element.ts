@@ -162,6 +162,6 @@ export class CallDetailElement extends AnswerlineElement {
           <div class="side">${this.#renderRecording(call)} ${renderConsent(format, call.consent)} ${renderLead(format, call.lead)}</div>
         </div>`
     }
-    return html`<div part="base" class="base" aria-busy=${this.phase === 'loading' ? 'true' : 'false'}>${body}</div>`
+    return html`<div part="base" class="base" aria-busy=${this.phase === 'loading' ? 'true' : 'false'}>${body}${this.renderBrand()}</div>`
   }
 }

@@ -231,6 +231,7 @@ export class CallLogElement extends AnswerlineElement {
       </form>
       ${this.#renderCalls()}
       <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
+      ${this.renderBrand()}
     </div>`
   }
 }

@@ -1,4 +1,5 @@
-import { LitElement, type PropertyValues } from 'lit'
+import { LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit'
+import { brandSheet, brandStyles, loadBranding, renderBrand, type Branding } from './branding.ts'
 import { GraphQLClient, type TokenProvider } from './graphql-client.ts'
 import { translate, type MessageKey } from './messages.ts'
 import { tokens } from '../theme/tokens.ts'
@@ -13,9 +14,11 @@ import { tokens } from '../theme/tokens.ts'
  * @attr api-base - The api's origin when it is not the page's own.
  * @attr locale - `en` or `es` (default: the page's language).
  * @attr theme - `light` (default) or `dark`.
+ * @csspart brand - The product's name at the foot of the element: the white-label agency's, or Answerline's.
+ * @csspart brand-logo - The agency's logo beside it, when it has one.
  */
 export class AnswerlineElement extends LitElement {
-  static override styles = [tokens]
+  static override styles = [tokens, brandStyles]
   static override properties = {
     businessId: { type: String, attribute: 'business-id' },
     token: { type: String },
@@ -24,6 +27,7 @@ export class AnswerlineElement extends LitElement {
     theme: { type: String, reflect: true },
     tokenProvider: { attribute: false },
     messages: { attribute: false },
+    branding: { state: true },
   }
 
   declare businessId: string
@@ -34,7 +38,10 @@ export class AnswerlineElement extends LitElement {
   declare tokenProvider: TokenProvider | null
   /** Overrides for any message of the catalog, by key. */
   declare messages: Partial<Record<MessageKey, string>>
+  /** The business's branding once known: its agency's when white-labelled. */
+  declare protected branding: Branding | null
   #client: GraphQLClient | null = null
+  #brandSheet: CSSStyleSheet | null = null
 
   constructor() {
     super()
@@ -45,6 +52,7 @@ export class AnswerlineElement extends LitElement {
     this.theme = 'light'
     this.tokenProvider = null
     this.messages = {}
+    this.branding = null
   }
 
   /** The client, rebuilt when the credential or api changes. */
@@ -58,6 +66,26 @@ export class AnswerlineElement extends LitElement {
       this.#client?.dispose()
       this.#client = null
     }
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // After the element's own first request has gone out, so the two do not compete.
+    if (changed.has('businessId') || changed.has('token') || changed.has('apiBase') || changed.has('tokenProvider')) void this.#loadBranding()
+  }
+
+  async #loadBranding(): Promise<void> {
+    const businessId = this.businessId
+    const branding = businessId ? await loadBranding(this.client, this.apiBase, businessId) : null
+    if (businessId !== this.businessId || !this.shadowRoot) return
+    this.branding = branding
+    const sheets = this.shadowRoot.adoptedStyleSheets.filter((sheet) => sheet !== this.#brandSheet)
+    this.#brandSheet = brandSheet(branding)
+    this.shadowRoot.adoptedStyleSheets = this.#brandSheet ? [...sheets, this.#brandSheet] : sheets
+  }
+
+  /** The brand line at the foot of the element (see branding.ts). */
+  protected renderBrand(): TemplateResult | typeof nothing {
+    return renderBrand(this.branding)
   }
 
   override disconnectedCallback(): void {

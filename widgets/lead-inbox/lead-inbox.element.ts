@@ -187,6 +187,7 @@ export class LeadInbox extends AnswerlineElement {
         <div class="card-pane">${renderLeadCard(card)}</div>
       </div>
       <p class="visually-hidden" aria-live="polite">${this.announcement}</p>
+      ${this.renderBrand()}
     </div>`
   }
 }

@@ -6,7 +6,8 @@ import { css } from 'lit'
  * `.crm-sidebar { --al-brand: #0f766e; --al-radius: 2px }`. Dark theme colours come from the
  * `--al-dark-*` knobs, so one stylesheet can brand both.
  *
- * @cssproperty --al-brand - Accent: buttons, links, focus rings. (`--al-dark-brand` in dark theme)
+ * @cssproperty --al-brand - Accent: buttons, links, focus rings. (`--al-dark-brand` in dark theme) Without
+ *   it, a white-labelled agency's own colour (its branding in Answerline) is the default.
  * @cssproperty --al-brand-contrast - Text on the accent. (`--al-dark-brand-contrast`)
  * @cssproperty --al-surface - Background. (`--al-dark-surface`)
  * @cssproperty --al-surface-raised - Rows, cards. (`--al-dark-surface-raised`)
@@ -25,7 +26,7 @@ import { css } from 'lit'
 export const tokens = css`
   :host {
     display: block;
-    --al-color-brand: var(--al-brand, #3b5bdb);
+    --al-color-brand: var(--al-brand, var(--al-org-brand, #3b5bdb));
     --al-color-brand-contrast: var(--al-brand-contrast, #ffffff);
     --al-color-surface: var(--al-surface, #ffffff);
     --al-color-surface-raised: var(--al-surface-raised, #f6f7f9);

@@ -117,6 +117,7 @@ export class UsageMeter extends AnswerlineElement {
     return html`<section part="base" class="base" aria-labelledby="title" aria-busy=${this.phase === 'loading' ? 'true' : 'false'}>
       <h2 id="title" class="title">${this.t('usage.title')}</h2>
       ${this.#renderBody()}
+      ${this.renderBrand()}
     </section>`
   }
 }
