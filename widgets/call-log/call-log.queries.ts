@@ -1,4 +1,5 @@
 /** What the call log asks the api, and the filters it turns into a CallFilter. */
+import type { Branding } from '../core/branding-data.ts'
 
 export const CALL_STATUSES = ['RINGING', 'IN_PROGRESS', 'COMPLETED', 'BUSY', 'FAILED', 'NO_ANSWER', 'CANCELED', 'REFUSED'] as const
 export const TEMPERATURES = ['HOT', 'WARM', 'COLD'] as const
@@ -26,7 +27,7 @@ interface CallPage {
 }
 
 export interface CallsData {
-  node: { calls: CallPage } | null
+  node: { calls: CallPage; branding?: Branding } | null
 }
 
 export interface CallChangedData {
@@ -41,13 +42,14 @@ const ROW_FIELDS = `
   }`
 
 export const CALLS_QUERY = `
-  query CallLog($businessId: ID!, $first: Int!, $after: String, $filter: CallFilter) {
+  query CallLog($businessId: ID!, $first: Int!, $after: String, $filter: CallFilter, $firstPage: Boolean = true) {
     node(id: $businessId) {
       ... on Business {
         calls(first: $first, after: $after, filter: $filter) {
           nodes { ...CallLogRow }
           pageInfo { hasNextPage endCursor }
         }
+        branding @include(if: $firstPage) { productName colorBrand logoUrl }
       }
     }
   }

@@ -68,15 +68,24 @@ export class AnswerlineElement extends LitElement {
     }
   }
 
+  /** Set by an element whose own first query asks for `branding`; it passes it to useBranding(). */
+  static brandingFromQuery = false
+
   protected override updated(changed: PropertyValues<this>): void {
     // After the element's own first request has gone out, so the two do not compete.
+    if ((this.constructor as typeof AnswerlineElement).brandingFromQuery) return
     if (changed.has('businessId') || changed.has('token') || changed.has('apiBase') || changed.has('tokenProvider')) void this.#loadBranding()
   }
 
   async #loadBranding(): Promise<void> {
     const businessId = this.businessId
     const branding = businessId ? await loadBranding(this.client, this.apiBase, businessId) : null
-    if (businessId !== this.businessId || !this.shadowRoot) return
+    if (businessId === this.businessId) this.useBranding(branding)
+  }
+
+  /** Shows the business's branding: the brand line, and its colour as the accent's default. */
+  protected useBranding(branding: Branding | null): void {
+    if (!this.shadowRoot) return
     this.branding = branding
     const sheets = this.shadowRoot.adoptedStyleSheets.filter((sheet) => sheet !== this.#brandSheet)
     this.#brandSheet = brandSheet(branding)

@@ -1,12 +1,8 @@
 import { css, html, nothing, type TemplateResult } from 'lit'
+import type { Branding } from './branding-data.ts'
 import type { GraphQLClient } from './graphql-client.ts'
 
-/** How the business's screens present themselves: its white-label agency's brand, or Answerline's name. */
-export interface Branding {
-  productName: string
-  colorBrand: string | null
-  logoUrl: string | null
-}
+export type { Branding }
 
 const BRANDING_QUERY = `query WidgetBranding($id: ID!) { node(id: $id) { ... on Business { branding { productName colorBrand logoUrl } } } }`
 // The api only hands out hex colours and https logos; checked again, as this ends up in CSS and src.
