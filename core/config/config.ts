@@ -71,6 +71,15 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: z.stringbool().optional(),
   EMBEDDED_S3_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'must be a Stripe secret or restricted key (sk_… or rk_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_+/=]+$/, 'must be a webhook signing secret (whsec_…)').optional(),
+  STRIPE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.stripe.com'),
+  STRIPE_PLAN_PRICES: z
+    .string()
+    .regex(/^(starter|growth|pro|enterprise)=price_[A-Za-z0-9]+(,(starter|growth|pro|enterprise)=price_[A-Za-z0-9]+)*$/, 'must be plan=price_… pairs separated by commas (plans: starter, growth, pro, enterprise)')
+    .optional(),
+  STRIPE_TOPUP_PRICES: z.string().regex(/^[1-9]\d{0,5}=price_[A-Za-z0-9]+(,[1-9]\d{0,5}=price_[A-Za-z0-9]+)*$/, 'must be minutes=price_… pairs separated by commas').optional(),
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
 })
 
 export type Role = 'api' | 'worker' | 'all'
@@ -146,6 +155,16 @@ export interface Config {
     readonly expireSeconds: number
     readonly pollSeconds: number
   }
+  /** Stripe: plans and top-up packs are sold through it; null `secretKey` means billing is off (everyone keeps their plan). */
+  readonly billing: {
+    readonly stripe: { readonly secretKey: string | null; readonly webhookSecret: string | null; readonly apiUrl: string }
+    /** Stripe price of each paid plan (the catalog lives in configuration; Enterprise may have none). */
+    readonly planPrices: Readonly<Partial<Record<'starter' | 'growth' | 'pro' | 'enterprise', string>>>
+    /** Top-up packs: minutes and the Stripe price that sells them. */
+    readonly topupPacks: readonly { readonly minutes: number; readonly price: string }[]
+    /** Days a failed payment leaves calls running before the account is suspended. */
+    readonly graceDays: number
+  }
   /** S3 or any S3-compatible store; `endpoint` null means the embedded one under DATA_DIR/s3 (or AWS when credentials are set). */
   readonly storage: {
     readonly endpoint: string | null
@@ -193,6 +212,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.WORKER_SECRET) problems.push('WORKER_SECRET: required in production')
     if (!e.CONNECTOR_KEYS) problems.push('CONNECTOR_KEYS: required in production')
   }
+  // Events that cannot be verified must never be applied, so a key without its webhook secret is refused.
+  if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET: required when STRIPE_SECRET_KEY is set')
   if (e.NODE_ENV !== 'test' && e.BCRYPT_COST < 12) problems.push('BCRYPT_COST: must be at least 12 outside tests')
   if (problems.length) throw new ConfigError(problems)
   const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST
@@ -255,6 +276,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // The demo's webhook receiver runs on this machine, so outside production private targets are allowed.
       allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? e.NODE_ENV !== 'production',
       deliveryConcurrency: e.DELIVERY_CONCURRENCY,
+    },
+    billing: {
+      stripe: { secretKey: e.STRIPE_SECRET_KEY ?? null, webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? null, apiUrl: e.STRIPE_API_URL.replace(/\/+$/, '') },
+      planPrices: Object.fromEntries(listOf(e.STRIPE_PLAN_PRICES).map((pair) => pair.split('=') as [string, string])),
+      topupPacks: listOf(e.STRIPE_TOPUP_PRICES).map((pair) => {
+        const [minutes, price] = pair.split('=') as [string, string]
+        return { minutes: Number(minutes), price }
+      }),
+      graceDays: e.BILLING_GRACE_DAYS,
     },
     jobs: { concurrency: e.JOBS_CONCURRENCY, expireSeconds: e.JOBS_EXPIRE_SECONDS, pollSeconds: e.JOBS_POLL_SECONDS },
     storage: {

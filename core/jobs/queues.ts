@@ -22,6 +22,8 @@ export const QUEUES = {
   'lead-extract': { policy: 'stately', retryLimit: 6, retryDelay: 5, retryDelayMax: 600 },
   /** Periodic: leads made by the fallback extractor get another go once the model answers again. */
   'lead-reextract-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 60, retryDelayMax: 60 },
+  /** A verified Stripe webhook event, applied from the object's current state at Stripe. */
+  'stripe-event': { policy: 'stately', retryLimit: 10, retryDelay: 10, retryDelayMax: 3600 },
 } as const satisfies Record<string, QueueDefinition>
 
 export type QueueName = keyof typeof QUEUES
@@ -30,6 +32,7 @@ export type QueueName = keyof typeof QUEUES
 export interface JobData {
   'lead-extract': { callId: string }
   'lead-reextract-sweep': Record<string, never>
+  'stripe-event': { eventId: string }
 }
 
 /** Where jobs go when they have used up their retries; admins see and replay them from here. */

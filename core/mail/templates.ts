@@ -20,6 +20,7 @@ export type EmailTemplate =
   | { kind: 'security_alert'; event: SecurityEvent; occurredAt: Date; ipAddress?: string; userAgent?: string }
   | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
   | { kind: 'webhook_disabled'; connectorName: string; businessName: string; url: string; failingSinceDays: number; lastError: string }
+  | { kind: 'payment_failed'; accountName: string; amount: string; attempt: number; callsStopOn: Date | null }
 
 export interface RenderedEmail {
   subject: string
@@ -89,6 +90,17 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
           `The last error was: ${template.lastError}`,
         ],
         outro: ['Fix the endpoint, then turn the webhook back on and replay the failed deliveries from the delivery log.'],
+      }
+    case 'payment_failed':
+      return {
+        subject: `Payment failed for ${template.accountName}`,
+        intro: [
+          `We could not take the payment of ${template.amount} for ${template.accountName} (attempt ${template.attempt}).`,
+          template.callsStopOn
+            ? `Your receptionist keeps answering calls until ${template.callsStopOn.toUTCString()}; after that, callers hear that the line is unavailable until the payment goes through.`
+            : 'Your receptionist keeps answering calls for now.',
+        ],
+        outro: ['Update your payment method in the billing portal; the payment is retried automatically.'],
       }
     case 'low_balance': {
       const then = {

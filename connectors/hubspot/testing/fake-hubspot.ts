@@ -7,21 +7,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
+import { takeMisbehaviour, type Misbehaviour as BaseMisbehaviour } from '../../../core/testing/misbehaviour.ts'
 import { FakeCrm, type Answer, type FakeCall, type FakeRecord } from './fake-hubspot-crm.ts'
 
 export type { FakeCall, FakeRecord } from './fake-hubspot-crm.ts'
 
-/** One scripted misbehaviour, used up by the first request whose `METHOD /path` contains (or matches) `match`. */
-export interface Misbehaviour {
-  match?: string | RegExp
-  /** Answer with this status (and body and headers) instead of the real answer. */
-  status?: number
-  body?: unknown
-  headers?: Record<string, string>
-  /** Wait this long first (then answer normally, or with `status`). */
-  delayMs?: number
-  /** Destroy the connection without answering. */
-  drop?: boolean
+/** A scripted misbehaviour (see core/testing/misbehaviour.ts), or one more of HubSpot's own. */
+export interface Misbehaviour extends BaseMisbehaviour {
   /** Do the work (the record is created), then never answer: a client that dies now never learns of it. */
   hangAfter?: boolean
 }
@@ -150,8 +142,7 @@ export async function startFakeHubSpot(): Promise<FakeHubSpot> {
     const method = req.method ?? 'GET'
     const isForm = req.headers['content-type']?.includes('x-www-form-urlencoded')
     requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), authorization: req.headers.authorization ?? null, body: isForm ? Object.fromEntries(new URLSearchParams(rawBody)) : rawBody ? JSON.parse(rawBody) : null })
-    const at = script.findIndex((entry) => !entry.match || (typeof entry.match === 'string' ? `${method} ${url.pathname}`.includes(entry.match) : entry.match.test(`${method} ${url.pathname}`)))
-    const misbehaviour = at >= 0 ? script.splice(at, 1)[0] : undefined
+    const misbehaviour = takeMisbehaviour(script, method, url.pathname)
     if (misbehaviour?.delayMs) await new Promise((resolve) => setTimeout(resolve, misbehaviour.delayMs))
     if (misbehaviour?.drop) return void req.socket.destroy()
     if (misbehaviour?.hangAfter) return void route(crm, tokens, method, url.pathname, url.searchParams, rawBody, req.headers.authorization ?? null)

@@ -1,0 +1,181 @@
+/**
+ * Stripe billing end to end: the api's webhook (signature, dedupe), the worker's job applying
+ * events from Stripe's current state, against a local server speaking the Stripe API through the
+ * official SDK. Events are signed with the SDK's own test header helper.
+ */
+import Stripe from 'stripe'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { buildApp } from '../app.ts'
+import { insertMembership, insertOrganization, insertUser } from '../core/testing/accounts.ts'
+import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
+import { eventually } from '../leads/testing/lead-fixture.ts'
+import { startFakeStripe, type FakeStripe, type StripeEvent } from './testing/fake-stripe.ts'
+import { STRIPE_WEBHOOK_PATH } from './index.ts'
+
+interface Ctx {
+  t: TestApp
+  fake: FakeStripe
+  stripe: Stripe
+}
+
+const billing = suite<Ctx>('billing: Stripe webhooks and the account they change')
+
+const PRICES = { starter: 'price_starter', growth: 'price_growth', topup100: 'price_topup100' }
+
+billing.before(async (ctx) => {
+  ctx.fake = await startFakeStripe()
+  ctx.fake.addPrice({ id: PRICES.starter, unit_amount: 4900, currency: 'usd', recurring: { interval: 'month' } })
+  ctx.fake.addPrice({ id: PRICES.growth, unit_amount: 14900, currency: 'usd', recurring: { interval: 'month' } })
+  ctx.fake.addPrice({ id: PRICES.topup100, unit_amount: 2500, currency: 'usd' })
+  const api = `http://127.0.0.1:${ctx.fake.port}`
+  ctx.t = await openTestApp(buildApp, {
+    STRIPE_SECRET_KEY: 'sk_test_fake',
+    STRIPE_WEBHOOK_SECRET: ctx.fake.webhookSecret,
+    STRIPE_API_URL: api,
+    STRIPE_PLAN_PRICES: `starter=${PRICES.starter},growth=${PRICES.growth}`,
+    STRIPE_TOPUP_PRICES: `100=${PRICES.topup100}`,
+    JOBS_POLL_SECONDS: '0.5',
+  })
+  ctx.stripe = new Stripe('sk_test_fake', { host: '127.0.0.1', port: ctx.fake.port, protocol: 'http' })
+})
+billing.after(async (ctx) => {
+  await ctx.t?.close()
+  await ctx.fake?.close()
+})
+
+/** An organization on the free plan with an owner, and its Stripe customer, as checkout would make them. */
+async function customerAccount(ctx: Ctx) {
+  const db = ctx.t.test.db
+  const org = await insertOrganization(db)
+  const owner = await insertUser(db)
+  await insertMembership(db, owner.id, org.id, 'owner')
+  const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Acme Dental', plan: 'free', subscription_status: 'none' }).returning('*')
+  await db.transaction((trx) => trx('minute_ledger').insert({ billing_account_id: account.id, kind: 'allowance', bucket: 'included', minutes: 30 }))
+  await db('billing_accounts').where({ id: account.id }).update({ included_minutes: 30 })
+  const customer = await ctx.stripe.customers.create({ name: 'Acme Dental', metadata: { billingAccountId: account.id } })
+  return { accountId: account.id as string, customerId: customer.id, ownerEmail: owner.email }
+}
+
+async function deliver(ctx: Ctx, event: StripeEvent, signed = ctx.fake.sign(event)) {
+  return ctx.t.app.inject({ method: 'POST', url: STRIPE_WEBHOOK_PATH, headers: { 'content-type': 'application/json', 'stripe-signature': signed.header }, payload: signed.payload })
+}
+
+const accountOf = (ctx: Ctx, id: string) => ctx.t.test.db('billing_accounts').where({ id }).first()
+const ledgerOf = (ctx: Ctx, id: string) => ctx.t.test.db('minute_ledger').where({ billing_account_id: id }).orderBy('created_at').select('kind', 'bucket', 'minutes', 'idempotency_key')
+const processed = (ctx: Ctx, ids: string[]) => eventually(async () => (await ctx.t.test.db('provider_events').where({ provider: 'stripe' }).whereIn('event_id', ids).whereNotNull('processed_at')).length === ids.length, 15_000)
+
+async function subscribe(ctx: Ctx, customerId: string, accountId: string, price = PRICES.starter) {
+  const session = await ctx.stripe.checkout.sessions.create({
+    mode: 'subscription',
+    customer: customerId,
+    line_items: [{ price, quantity: 1 }],
+    success_url: 'https://app.example/billing?done=1',
+    cancel_url: 'https://app.example/billing',
+    metadata: { billingAccountId: accountId },
+    subscription_data: { metadata: { billingAccountId: accountId } },
+  })
+  return ctx.fake.completeCheckout(session.id)
+}
+
+billing('a bad signature is refused with 400 and nothing is written', async (ctx) => {
+  const { customerId } = await customerAccount(ctx)
+  const event = ctx.fake.event('customer.updated', { id: customerId, object: 'customer' })
+  const forged = new Stripe('sk_test_other').webhooks.generateTestHeaderString({ payload: JSON.stringify(event), secret: 'whsec_not_ours' })
+  const responses = [
+    await deliver(ctx, event, { payload: JSON.stringify(event), header: forged }),
+    await deliver(ctx, event, { payload: JSON.stringify(event), header: '' }),
+    // Signed, then altered: the body no longer matches.
+    await deliver(ctx, event, { ...ctx.fake.sign(event), payload: JSON.stringify({ ...event, type: 'invoice.paid' }) }),
+  ]
+  assert.equal(responses.map((r) => r.statusCode), [400, 400, 400])
+  assert.is(Number((await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: event.id }).count({ n: '*' }).first())?.n), 0)
+})
+
+billing('a subscription checkout: the plan, its period, its invoice and its included minutes (the free ones expire)', async (ctx) => {
+  const { accountId, customerId } = await customerAccount(ctx)
+  const events = await subscribe(ctx, customerId, accountId)
+  for (const event of events) assert.is((await deliver(ctx, event)).statusCode, 200)
+  await processed(ctx, events.map((e) => e.id))
+  const account = await accountOf(ctx, accountId)
+  assert.equal([account.plan, account.subscription_status, account.stripe_customer_id], ['starter', 'active', customerId])
+  assert.match(account.stripe_subscription_id, /^sub_/)
+  assert.ok(account.current_period_end > account.current_period_start)
+  assert.is(account.included_minutes, 300)
+  const entries = await ledgerOf(ctx, accountId)
+  assert.equal(entries.slice(-2).map((e: { kind: string; minutes: number }) => [e.kind, e.minutes]), [['expiry', -30], ['allowance', 300]])
+  const invoices = await ctx.t.test.db('invoices').where({ billing_account_id: accountId })
+  assert.equal(invoices.map((i: { status: string; amount_paid: string }) => [i.status, Number(i.amount_paid)]), [['paid', 4900]])
+})
+
+billing('the same event delivered twice has one effect', async (ctx) => {
+  const { accountId, customerId } = await customerAccount(ctx)
+  const session = await ctx.stripe.checkout.sessions.create({
+    mode: 'payment',
+    customer: customerId,
+    line_items: [{ price: PRICES.topup100, quantity: 1 }],
+    success_url: 'https://app.example/billing?done=1',
+    cancel_url: 'https://app.example/billing',
+    metadata: { billingAccountId: accountId, kind: 'topup', minutes: '100' },
+  })
+  const [completed] = ctx.fake.completeCheckout(session.id)
+  assert.ok(completed)
+  assert.equal([(await deliver(ctx, completed)).statusCode, (await deliver(ctx, completed)).statusCode], [200, 200])
+  await processed(ctx, [completed.id])
+  assert.is((await deliver(ctx, completed)).statusCode, 200, 'a late repeat is acknowledged too')
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  const topups = (await ledgerOf(ctx, accountId)).filter((e: { kind: string }) => e.kind === 'topup')
+  assert.equal(topups.map((e: { minutes: number }) => e.minutes), [100])
+  assert.is((await accountOf(ctx, accountId)).topup_minutes, 100)
+  assert.is(Number((await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: completed.id }).count({ n: '*' }).first())?.n), 1)
+})
+
+billing('subscription.updated arriving before subscription.created: the final state is the subscription as it is now', async (ctx) => {
+  const { accountId, customerId } = await customerAccount(ctx)
+  const events = await subscribe(ctx, customerId, accountId)
+  const created = events.find((e) => e.type === 'customer.subscription.created') as StripeEvent
+  const subscriptionId = String((created.data.object as { id: string }).id)
+  const upgraded = ctx.fake.updateSubscription(subscriptionId, { price: PRICES.growth })
+  // Stripe sends the upgrade first and the creation (a snapshot of the starter plan) after it.
+  assert.is((await deliver(ctx, upgraded)).statusCode, 200)
+  await processed(ctx, [upgraded.id])
+  assert.is((await deliver(ctx, created)).statusCode, 200)
+  await processed(ctx, [created.id])
+  const account = await accountOf(ctx, accountId)
+  assert.equal([account.plan, account.subscription_status, account.stripe_subscription_id], ['growth', 'active', subscriptionId])
+})
+
+billing('a failed renewal: counted, a grace period, the owners told; the payment that follows clears it and brings the new period', async (ctx) => {
+  const { accountId, customerId, ownerEmail } = await customerAccount(ctx)
+  const first = await subscribe(ctx, customerId, accountId)
+  for (const event of first) await deliver(ctx, event)
+  await processed(ctx, first.map((e) => e.id))
+  const subscriptionId = (await accountOf(ctx, accountId)).stripe_subscription_id
+
+  const failed = ctx.fake.renewSubscription(subscriptionId, { pay: false })
+  for (const event of failed) assert.is((await deliver(ctx, event)).statusCode, 200)
+  await processed(ctx, failed.map((e) => e.id))
+  const pastDue = await accountOf(ctx, accountId)
+  assert.equal([pastDue.subscription_status, pastDue.failed_payment_count], ['past_due', 1])
+  const graceDays = (new Date(pastDue.grace_until).getTime() - Date.now()) / 86_400_000
+  assert.ok(graceDays > 6.9 && graceDays <= 7, `grace of 7 days, got ${graceDays}`)
+  const mail = await eventually(async () => ctx.t.app.mailer.outbox.find((m) => m.to === ownerEmail && /Payment failed/.test(m.subject)))
+  assert.match(mail.text, /\$49\.00/)
+
+  const paid = ctx.fake.renewSubscription(subscriptionId, { pay: true })
+  for (const event of paid) await deliver(ctx, event)
+  await processed(ctx, paid.map((e) => e.id))
+  const recovered = await accountOf(ctx, accountId)
+  assert.equal([recovered.subscription_status, recovered.failed_payment_count, recovered.grace_until], ['active', 0, null])
+  const allowances = (await ledgerOf(ctx, accountId)).filter((e: { kind: string }) => e.kind === 'allowance')
+  assert.is(allowances.length, 3, 'the free allowance, the first period and the renewed one')
+})
+
+billing('an event about a customer no account has is acknowledged, applied to nothing', async (ctx) => {
+  const stranger = await ctx.stripe.customers.create({ name: 'Nobody here' })
+  const event = ctx.fake.event('customer.subscription.updated', { id: 'sub_unknown1', object: 'subscription', customer: stranger.id, status: 'active', metadata: {} })
+  assert.is((await deliver(ctx, event)).statusCode, 200)
+  await processed(ctx, [event.id])
+})
+
+billing.run()

@@ -1,0 +1,22 @@
+import Stripe from 'stripe'
+import type { Config } from '../core/index.ts'
+
+/**
+ * The Stripe SDK, aimed at STRIPE_API_URL (Stripe itself, or any server speaking its API); null
+ * when billing is off. The SDK retries connection errors, 409s and 5xx (and a 429 only when Stripe
+ * says it should) with the same idempotency key; anything else fails the job, which pg-boss retries
+ * with backoff.
+ */
+export function createStripe(config: Config['billing']['stripe']): Stripe | null {
+  if (!config.secretKey) return null
+  const url = new URL(config.apiUrl)
+  const protocol = url.protocol === 'http:' ? 'http' : 'https'
+  return new Stripe(config.secretKey, {
+    host: url.hostname,
+    port: Number(url.port || (protocol === 'http' ? 80 : 443)),
+    protocol,
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    appInfo: { name: 'Answerline' },
+  })
+}
