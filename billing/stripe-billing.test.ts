@@ -7,8 +7,10 @@ import Stripe from 'stripe'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildApp } from '../app.ts'
-import { insertMembership, insertOrganization, insertUser } from '../core/testing/accounts.ts'
+import { insertMembership, insertOrganization, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
+import { errorCodes, graphqlRequest } from '../core/testing/graphql-request.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
+import { toGlobalId } from '../graphql/relay/global-id.ts'
 import { eventually } from '../leads/testing/lead-fixture.ts'
 import { startFakeStripe, type FakeStripe, type StripeEvent } from './testing/fake-stripe.ts'
 import { STRIPE_WEBHOOK_PATH } from './index.ts'
@@ -55,6 +57,11 @@ async function customerAccount(ctx: Ctx) {
   await db('billing_accounts').where({ id: account.id }).update({ included_minutes: 30 })
   const customer = await ctx.stripe.customers.create({ name: 'Acme Dental', metadata: { billingAccountId: account.id } })
   return { accountId: account.id as string, customerId: customer.id, ownerEmail: owner.email }
+}
+
+async function tokenFor(t: TestApp, email: string): Promise<string> {
+  const login = await graphqlRequest(t.app, 'mutation($i: LogInInput!) { logIn(input: $i) { tokens { accessToken } } }', { i: { email, password: TEST_PASSWORD } })
+  return login.data.logIn.tokens.accessToken as string
 }
 
 async function deliver(ctx: Ctx, event: StripeEvent, signed = ctx.fake.sign(event)) {
@@ -176,6 +183,66 @@ billing('an event about a customer no account has is acknowledged, applied to no
   const event = ctx.fake.event('customer.subscription.updated', { id: 'sub_unknown1', object: 'subscription', customer: stranger.id, status: 'active', metadata: {} })
   assert.is((await deliver(ctx, event)).statusCode, 200)
   await processed(ctx, [event.id])
+})
+
+/** A business whose organization pays through the account, with an owner (billing:manage) and a member (billing:read only). */
+async function payingBusiness(ctx: Ctx) {
+  const { accountId, ownerEmail } = await customerAccount(ctx)
+  const account = await accountOf(ctx, accountId)
+  const businessId = (await ctx.t.test.db('businesses').where({ organization_id: account.organization_id }).first('id')).id
+  const member = await insertUser(ctx.t.test.db)
+  await insertMembership(ctx.t.test.db, member.id, account.organization_id, 'member')
+  return { accountId, businessId: toGlobalId('Business', businessId), owner: await tokenFor(ctx.t, ownerEmail), member: await tokenFor(ctx.t, member.email) }
+}
+
+const START = 'mutation($i: StartCheckoutInput!) { startCheckout(input: $i) { checkoutUrl userErrors { field code } } }'
+const USAGE = `query($b: ID!) { node(id: $b) { ... on Business { usage { plan includedMinutesLeft topupMinutesLeft topupPacks failedPayments graceUntil
+  ledger(first: 10) { nodes { kind bucket minutes } } invoices(first: 5) { nodes { status amountPaid currency } } } } } }`
+const urls = { successUrl: 'https://crm.example/billing?paid=1', cancelUrl: 'https://crm.example/billing' }
+
+billing('through GraphQL: an owner buys a top-up pack; once Stripe confirms it, the minutes are there', async (ctx) => {
+  const { accountId, businessId, owner } = await payingBusiness(ctx)
+  const started = (await graphqlRequest(ctx.t.app, START, { i: { businessId, topupMinutes: 100, ...urls } }, { token: owner })).data.startCheckout
+  assert.equal(started.userErrors, [])
+  assert.match(started.checkoutUrl, /^https:\/\/checkout\.stripe\.test\//)
+  const sessionId = started.checkoutUrl.split('/').at(-1)
+  const events = ctx.fake.completeCheckout(sessionId)
+  for (const event of events) await deliver(ctx, event)
+  await processed(ctx, events.map((e) => e.id))
+  const usage = (await graphqlRequest(ctx.t.app, USAGE, { b: businessId }, { token: owner })).data.node.usage
+  assert.equal([usage.plan, usage.topupMinutesLeft, usage.topupPacks, usage.failedPayments, usage.graceUntil], ['FREE', 100, [100], 0, null])
+  assert.equal(usage.ledger.nodes[0], { kind: 'TOPUP', bucket: 'TOPUP', minutes: 100 })
+  assert.is((await accountOf(ctx, accountId)).stripe_customer_id !== null, true)
+})
+
+billing('through GraphQL: a plan subscription, then the portal; the invoices and the ledger show what happened', async (ctx) => {
+  const { businessId, owner } = await payingBusiness(ctx)
+  const started = (await graphqlRequest(ctx.t.app, START, { i: { businessId, plan: 'STARTER', ...urls } }, { token: owner })).data.startCheckout
+  const events = ctx.fake.completeCheckout(started.checkoutUrl.split('/').at(-1))
+  for (const event of events) await deliver(ctx, event)
+  await processed(ctx, events.map((e) => e.id))
+  const usage = (await graphqlRequest(ctx.t.app, USAGE, { b: businessId }, { token: owner })).data.node.usage
+  assert.equal([usage.plan, usage.includedMinutesLeft], ['STARTER', 300])
+  assert.equal(usage.invoices.nodes, [{ status: 'PAID', amountPaid: 4900, currency: 'usd' }])
+  assert.equal(usage.ledger.nodes.slice(0, 2).map((e: { kind: string }) => e.kind), ['ALLOWANCE', 'EXPIRY'])
+  const again = (await graphqlRequest(ctx.t.app, START, { i: { businessId, plan: 'GROWTH', ...urls } }, { token: owner })).data.startCheckout
+  assert.equal(again.userErrors, [{ field: ['input', 'plan'], code: 'NOT_ALLOWED' }], 'a second subscription goes through the portal')
+  const portal = await graphqlRequest(ctx.t.app, 'mutation($i: OpenBillingPortalInput!) { openBillingPortal(input: $i) { portalUrl userErrors { code } } }', { i: { businessId, returnUrl: 'https://crm.example/billing' } }, { token: owner })
+  assert.match(portal.data.openBillingPortal.portalUrl, /^https:\/\//)
+})
+
+billing('checkout refuses bad input with userErrors and asks Stripe nothing; a member without billing:manage is refused', async (ctx) => {
+  const { businessId, owner, member } = await payingBusiness(ctx)
+  const requestsBefore = ctx.fake.requests.length
+  const errorsOf = async (input: Record<string, unknown>) => (await graphqlRequest(ctx.t.app, START, { i: { businessId, ...urls, ...input } }, { token: owner })).data.startCheckout.userErrors
+  assert.equal(await errorsOf({}), [{ field: ['input', 'plan'], code: 'INVALID' }], 'neither a plan nor a pack')
+  assert.equal(await errorsOf({ plan: 'STARTER', topupMinutes: 100 }), [{ field: ['input', 'plan'], code: 'INVALID' }], 'both')
+  assert.equal(await errorsOf({ topupMinutes: 7 }), [{ field: ['input', 'topupMinutes'], code: 'INVALID' }])
+  assert.equal(await errorsOf({ plan: 'PRO' }), [{ field: ['input', 'plan'], code: 'NOT_ALLOWED' }], 'a plan with no price in the catalog')
+  assert.equal(await errorsOf({ topupMinutes: 100, successUrl: 'javascript:alert(1)' }), [{ field: ['input', 'successUrl'], code: 'INVALID' }])
+  assert.is(ctx.fake.requests.length, requestsBefore, 'Stripe was not asked')
+  const refused = await graphqlRequest(ctx.t.app, START, { i: { businessId, topupMinutes: 100, ...urls } }, { token: member })
+  assert.equal(errorCodes(refused), ['FORBIDDEN'])
 })
 
 billing.run()

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type Stripe from 'stripe'
-import { appendLedger, organizationBranding, PLANS, recordAudit, type Config, type JobRun, type Knex, type Mailer, type PlanKey } from '../core/index.ts'
+import { appendLedger, includedMinutesOf, organizationBranding, PLANS, recordAudit, type Config, type JobRun, type Knex, type Mailer, type PlanKey } from '../core/index.ts'
 
 type Row = Record<string, any>
 
@@ -173,7 +173,7 @@ async function invoicePaid(trx: Knex.Transaction, deps: StripeEventDeps, account
   const period = new Date(current.current_period_start)
   const key = `allowance:${account.id}:${period.toISOString()}`
   if (await trx('minute_ledger').where({ idempotency_key: key }).first('id')) return
-  const minutes = current.custom_terms?.includedMinutes ?? PLANS[current.plan as PlanKey].includedMinutes ?? 0
+  const minutes = includedMinutesOf(current)
   const { included_minutes: left } = await trx('billing_accounts').where({ id: account.id }).forUpdate().first('included_minutes')
   await appendLedger(trx, account.id, [
     { kind: 'expiry', bucket: 'included', minutes: -Math.max(0, left), periodStart: period, idempotencyKey: `expiry:${account.id}:${period.toISOString()}`, note: 'Included minutes of the last period' },

@@ -5,7 +5,7 @@ export { PERMISSIONS, WIDGET_PERMISSIONS, type Permission } from './auth/permiss
 export { authenticate, principalId, type Principal } from './auth/principal.ts'
 export type { ClientInfo } from './auth/sessions.ts'
 export { appendLedger, billingAccountFor, settleReservation, type LedgerEntry } from './billing/minute-ledger.ts'
-export { PLAN_KEYS, PLANS, type Plan, type PlanKey } from './billing/plans.ts'
+export { includedMinutesOf, PLAN_KEYS, PLANS, type Plan, type PlanKey } from './billing/plans.ts'
 export { recordAudit, type AuditEntry } from './audit/audit-log.ts'
 export { digestsEqual, sha256 } from './auth/secrets.ts'
 export { signOAuthState, verifyOAuthState } from './auth/jwt.ts'

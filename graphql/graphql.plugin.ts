@@ -18,11 +18,13 @@ import { jobResolvers } from './resolvers/job.resolver.ts'
 import { leadLoaders, leadResolvers } from './resolvers/lead.resolver.ts'
 import { numberResolvers } from './resolvers/number.resolver.ts'
 import { createTwilioClient } from '../voice/index.ts'
+import { createStripe } from '../billing/index.ts'
 import { createConnectorRegistry } from '../connectors/index.ts'
 import { nodeResolvers } from './resolvers/node.resolver.ts'
 import { planResolvers } from './resolvers/plan.resolver.ts'
 import { SERVICE_STATUS_TOPIC, serviceStatus, serviceStatusResolvers } from './resolvers/service-status.resolver.ts'
 import { teamResolvers } from './resolvers/team.resolver.ts'
+import { billingResolvers } from './resolvers/billing.resolver.ts'
 import { usageResolvers } from './resolvers/usage.resolver.ts'
 import { buildApiSchema } from './schema.ts'
 import { AppError, authenticate, type ClientInfo, createS3Client, principalId } from '../core/index.ts'
@@ -89,6 +91,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
   const registry = createConnectorRegistry(app.config)
   const connectorAdmin = () => ({ db: app.db, config: app.config, registry })
+  const stripe = createStripe(app.config.billing.stripe)
+  const billing = () => ({ db: app.db, stripe, config: app.config })
   // Recording links are signed with the store's credentials; as in the media worker, outside
   // production no endpoint and no credentials means no store (and no links).
   const storageConfigured = app.config.storage.endpoint !== null || app.config.storage.accessKeyId !== null || app.config.env === 'production'
@@ -111,6 +115,7 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       connectorResolvers(connectorAdmin),
       agentResolvers,
       usageResolvers,
+      billingResolvers(billing),
     ])),
     loaders: { ...callLoaders(s3 && { s3, bucket: app.config.storage.bucket }), ...leadLoaders, ...connectorLoaders },
     path: '/graphql',

@@ -75,6 +75,8 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.replayDelivery': (a) => ({ query: 'mutation($i: ReplayDeliveryInput!) { replayDelivery(input: $i) { delivery { id } } }', variables: { i: { deliveryId: g('Delivery', a.deliveryId) } } }),
   'Mutation.updateAgentSettings': (a) => ({ query: 'mutation($i: UpdateAgentSettingsInput!) { updateAgentSettings(input: $i) { agentSettings { version greeting forwardingNumber } } }', variables: { i: { businessId: g('Business', a.businessId), greeting: 'Intruder greeting', forwardingNumber: '+15550009999', staffFirstSeconds: 10, timeZone: 'Asia/Tokyo' } } }),
   'Subscription.callChanged': (a) => ({ query: 'subscription($b: ID!) { callChanged(businessId: $b) { id fromNumber consent { decision } recordingUrl } }', variables: { b: g('Business', a.businessId) } }),
+  'Mutation.startCheckout': (a) => ({ query: 'mutation($i: StartCheckoutInput!) { startCheckout(input: $i) { checkoutUrl } }', variables: { i: { businessId: g('Business', a.businessId), topupMinutes: 100, successUrl: 'https://intruder.example/ok', cancelUrl: 'https://intruder.example/no' } } }),
+  'Mutation.openBillingPortal': (a) => ({ query: 'mutation($i: OpenBillingPortalInput!) { openBillingPortal(input: $i) { portalUrl } }', variables: { i: { businessId: g('Business', a.businessId), returnUrl: 'https://intruder.example/back' } } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }

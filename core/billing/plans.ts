@@ -40,3 +40,9 @@ export const PLANS: Readonly<Record<PlanKey, Plan>> = Object.freeze({
     features: ['recording', 'webhooks', 'crm_connectors', 'api_access', 'custom_capture_fields', 'white_label'],
   },
 })
+
+/** Minutes an account's plan includes each period; Enterprise contracts state theirs in custom_terms.minutes. */
+export function includedMinutesOf(account: Record<string, any>): number {
+  const contract: unknown = account.custom_terms?.minutes
+  return PLANS[account.plan as PlanKey]?.includedMinutes ?? (Number.isInteger(contract) ? (contract as number) : 0)
+}

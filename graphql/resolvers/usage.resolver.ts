@@ -1,16 +1,10 @@
 import type { IResolvers } from 'mercurius'
-import { billingAccountFor, PLANS, type PlanKey } from '../../core/index.ts'
+import { billingAccountFor, includedMinutesOf } from '../../core/index.ts'
 
 type Row = Record<string, any>
 
 // Without a subscription period (free plans, accounts before their first invoice), "this period" is a rolling window.
 const FALLBACK_PERIOD_DAYS = 30
-
-/** Minutes an account's plan includes each period; Enterprise contracts state theirs in custom_terms.minutes. */
-function includedMinutesOf(account: Row): number {
-  const contract = account.custom_terms?.minutes
-  return PLANS[account.plan as PlanKey]?.includedMinutes ?? (Number.isInteger(contract) ? contract : 0)
-}
 
 export const usageResolvers: IResolvers = {
   Business: {
@@ -24,7 +18,7 @@ export const usageResolvers: IResolvers = {
     plan: (a: Row) => a.plan.toUpperCase(),
     includedMinutesLeft: (a: Row) => a.included_minutes,
     topupMinutesLeft: (a: Row) => a.topup_minutes,
-    includedMinutesPerPeriod: includedMinutesOf,
+    includedMinutesPerPeriod: (a: Row) => includedMinutesOf(a),
     // Settled call minutes (usage entries are negative); reservations of calls in progress are not usage yet.
     minutesUsedThisPeriod: async (a: Row, _args, ctx) => {
       const since = a.current_period_start ?? new Date(Date.now() - FALLBACK_PERIOD_DAYS * 86_400_000)
