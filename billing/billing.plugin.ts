@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { runAutoTopup, sweepAutoTopups } from './auto-topup.ts'
 import { createStripe } from './stripe-client.ts'
 import { stripeEventHandler } from './stripe-events.job.ts'
 import { stripeWebhookRoute } from './stripe-webhook.route.ts'
@@ -14,11 +15,20 @@ export async function billingApiPlugin(app: FastifyInstance): Promise<void> {
   await stripeWebhookRoute(app, { stripe, webhookSecret: settings.webhookSecret })
 }
 
-/** The worker side: stored Stripe events are applied by a job each. */
+// Often enough that a low balance is topped up within a minute or so.
+const AUTO_TOPUP_CRON = '* * * * *'
+
+/** The worker side: stored Stripe events are applied by a job each, and auto top-ups are bought. */
 export async function billingWorkerPlugin(app: FastifyInstance): Promise<void> {
   const stripe = createStripe(app.config.billing.stripe)
   if (!stripe) return
-  app.jobs
-    .work('stripe-event', stripeEventHandler({ db: app.db, stripe, mailer: app.mailer, billing: app.config.billing, log: app.log }))
-    .catch((error: unknown) => app.log.error({ err: error }, 'stripe event runner not attached'))
+  const deps = { db: app.db, jobs: app.jobs, stripe, mailer: app.mailer, billing: app.config.billing, log: app.log }
+  const attach = (attaching: Promise<void>) => attaching.catch((error: unknown) => app.log.error({ err: error }, 'billing job runner not attached'))
+  attach(app.jobs.work('stripe-event', stripeEventHandler(deps)))
+  attach(app.jobs.work('auto-topup', async (job) => {
+    const outcome = await runAutoTopup(deps, job.data.billingAccountId)
+    app.log.info({ billingAccountId: job.data.billingAccountId, outcome }, 'auto top-up')
+  }))
+  attach(app.jobs.work('auto-topup-sweep', async () => void (await sweepAutoTopups(app.db, app.jobs))))
+  attach(app.jobs.schedule('auto-topup-sweep', AUTO_TOPUP_CRON))
 }

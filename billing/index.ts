@@ -8,5 +8,5 @@ export const billingApiDomain: DomainPlugin = { roles: ['api'], register: billin
 
 /** Stripe events are applied where jobs run: in worker instances. */
 export const billingWorkerDomain: DomainPlugin = { roles: ['worker'], register: billingWorkerPlugin }
-export { openBillingPortal, startCheckout, type CheckoutDeps } from './checkout.ts'
+export { openBillingPortal, setAutoTopup, startCheckout, type CheckoutDeps } from './checkout.ts'
 export { createStripe } from './stripe-client.ts'

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type Stripe from 'stripe'
-import { appendLedger, includedMinutesOf, organizationBranding, PLANS, recordAudit, type Config, type JobRun, type Knex, type Mailer, type PlanKey } from '../core/index.ts'
+import { creditTopup } from './auto-topup.ts'
+import { formatAmount, mailToBillingContacts, sendAll, type PendingMail } from './billing-mail.ts'
+import { appendLedger, includedMinutesOf, PLANS, recordAudit, type Config, type JobRun, type Knex, type Mailer, type PlanKey } from '../core/index.ts'
 
 type Row = Record<string, any>
 
@@ -28,7 +30,7 @@ export function stripeEventHandler(deps: StripeEventDeps): (job: JobRun<{ eventI
   return async (job) => {
     const stored = await deps.db('provider_events').where({ provider: 'stripe', event_id: job.data.eventId }).first('id', 'payload', 'processed_at')
     if (!stored || stored.processed_at) return
-    let mail: Mail[]
+    let mail: PendingMail[]
     try {
       mail = await applyStripeEvent(deps, stored.payload as Stripe.Event)
     } catch (error) {
@@ -37,18 +39,15 @@ export function stripeEventHandler(deps: StripeEventDeps): (job: JobRun<{ eventI
       throw error
     }
     await deps.db('provider_events').where({ id: stored.id }).update({ processed_at: new Date(), attempts: job.retryCount + 1, last_error: null })
-    // After the commit: an email that fails to send does not undo (or repeat) the billing change.
-    for (const send of mail) await send().catch((error: unknown) => deps.log.warn({ err: error }, 'billing email not sent'))
+    await sendAll(mail, (error) => deps.log.warn({ err: error }, 'billing email not sent'))
   }
 }
 
-type Mail = () => Promise<unknown>
-
-async function applyStripeEvent(deps: StripeEventDeps, event: Stripe.Event): Promise<Mail[]> {
+async function applyStripeEvent(deps: StripeEventDeps, event: Stripe.Event): Promise<PendingMail[]> {
   const object = event.data.object as unknown as Row
   const customerId = typeof object.customer === 'string' ? object.customer : object.customer?.id
   if (typeof customerId !== 'string') return []
-  const mail: Mail[] = []
+  const mail: PendingMail[] = []
   await deps.db.transaction(async (trx) => {
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`stripe-customer:${customerId}`])
     const account = await accountFor(trx, customerId, object.metadata?.billingAccountId ?? object.client_reference_id)
@@ -62,10 +61,13 @@ async function applyStripeEvent(deps: StripeEventDeps, event: Stripe.Event): Pro
       case 'customer.subscription.deleted':
       case 'customer.subscription.paused':
       case 'customer.subscription.resumed':
-        await syncSubscription(trx, deps, account, String(object.id))
+        await syncSubscription(trx, deps, account, String(object.id), mail)
+        return
+      case 'payment_intent.succeeded':
+        await autoTopupPaid(trx, deps, account, String(object.id))
         return
       case 'checkout.session.completed':
-        await completeCheckout(trx, deps, account, String(object.id))
+        await completeCheckout(trx, deps, account, String(object.id), mail)
         return
       case 'invoice.finalized':
       case 'invoice.paid':
@@ -74,7 +76,7 @@ async function applyStripeEvent(deps: StripeEventDeps, event: Stripe.Event): Pro
       case 'invoice.marked_uncollectible': {
         const invoice = await deps.stripe.invoices.retrieve(String(object.id))
         await saveInvoice(trx, account.id, invoice)
-        if (event.type === 'invoice.paid' && invoice.status === 'paid') await invoicePaid(trx, deps, account, invoice)
+        if (event.type === 'invoice.paid' && invoice.status === 'paid') await invoicePaid(trx, deps, account, invoice, mail)
         if (event.type === 'invoice.payment_failed' && invoice.status !== 'paid') mail.push(...(await paymentFailed(trx, deps, account, invoice)))
         return
       }
@@ -103,8 +105,8 @@ function planOfPrice(billing: Config['billing'], priceId: string | undefined): P
   return found ? (found[0] as PlanKey) : null
 }
 
-/** Sets the account from the subscription as Stripe has it now. Returns the updated account. */
-async function syncSubscription(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, subscriptionId: string): Promise<Row> {
+/** Sets the account from the subscription as Stripe has it now; a new plan is announced. Returns the updated account. */
+async function syncSubscription(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, subscriptionId: string, mail: PendingMail[]): Promise<Row> {
   const subscription = await deps.stripe.subscriptions.retrieve(subscriptionId)
   // News of an older subscription the account has moved on from changes nothing.
   if (account.stripe_subscription_id && account.stripe_subscription_id !== subscription.id && ENDED.has(subscription.status)) return account
@@ -135,6 +137,10 @@ async function syncSubscription(trx: Knex.Transaction, deps: StripeEventDeps, ac
       metadata: { from: { plan: account.plan, status: account.subscription_status }, to: { plan: updated.plan, status: updated.subscription_status } },
     })
   }
+  if (updated.plan !== account.plan) {
+    const template = { kind: 'plan_changed' as const, accountName: account.display_name, from: PLANS[account.plan as PlanKey].name, to: PLANS[updated.plan as PlanKey].name, includedMinutes: includedMinutesOf(updated) }
+    mail.push(...(await mailToBillingContacts(trx, deps.mailer, account.organization_id, template)))
+  }
   return updated
 }
 
@@ -164,11 +170,11 @@ async function saveInvoice(trx: Knex.Transaction, accountId: string, invoice: St
  * A paid invoice ends any payment trouble; one that opens a period brings its included minutes.
  * Included minutes do not roll over: what is left of the last period expires as the new one starts.
  */
-async function invoicePaid(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, invoice: Stripe.Invoice): Promise<void> {
+async function invoicePaid(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, invoice: Stripe.Invoice, mail: PendingMail[]): Promise<void> {
   await trx('billing_accounts').where({ id: account.id }).update({ failed_payment_count: 0, grace_until: null })
   const subscriptionId = subscriptionIdOf(invoice)
   if (!subscriptionId || !PERIOD_INVOICES.has(invoice.billing_reason ?? '')) return
-  const current = await syncSubscription(trx, deps, account, subscriptionId)
+  const current = await syncSubscription(trx, deps, account, subscriptionId, mail)
   if (!current.current_period_start) return
   const period = new Date(current.current_period_start)
   const key = `allowance:${account.id}:${period.toISOString()}`
@@ -182,7 +188,7 @@ async function invoicePaid(trx: Knex.Transaction, deps: StripeEventDeps, account
 }
 
 /** A failed payment: counted, with a grace period during which calls still go through, and the owners told. */
-async function paymentFailed(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, invoice: Stripe.Invoice): Promise<Mail[]> {
+async function paymentFailed(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, invoice: Stripe.Invoice): Promise<PendingMail[]> {
   const [updated] = await trx('billing_accounts')
     .where({ id: account.id })
     .update({
@@ -190,24 +196,25 @@ async function paymentFailed(trx: Knex.Transaction, deps: StripeEventDeps, accou
       grace_until: trx.raw('coalesce(grace_until, now() + make_interval(days => ?))', [deps.billing.graceDays]),
     })
     .returning(['failed_payment_count', 'grace_until'])
-  if (!account.organization_id) return []
-  const owners: Array<{ email: string }> = await trx('memberships as m')
-    .join('users as u', 'u.id', 'm.user_id')
-    .where({ 'm.organization_id': account.organization_id })
-    .whereIn('m.role', ['owner', 'admin'])
-    .whereNull('m.business_id')
-    .select('u.email')
-  const branding = await organizationBranding(trx, account.organization_id)
-  const amount = new Intl.NumberFormat('en', { style: 'currency', currency: invoice.currency.toUpperCase() }).format(invoice.amount_due / 100)
+  const amount = formatAmount(invoice.amount_due, invoice.currency)
   const template = { kind: 'payment_failed' as const, accountName: account.display_name, amount, attempt: invoice.attempt_count || updated.failed_payment_count, callsStopOn: updated.grace_until }
-  return owners.map(({ email }) => () => deps.mailer.send({ to: email, template, ...(branding && { branding }) }))
+  return mailToBillingContacts(trx, deps.mailer, account.organization_id, template)
+}
+
+/** An auto top-up's payment, as Stripe confirms it: credited here too, in case its buyer died after paying. */
+async function autoTopupPaid(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, intentId: string): Promise<void> {
+  const intent = await deps.stripe.paymentIntents.retrieve(intentId)
+  const { kind, ledgerKey, minutes, billingAccountId } = intent.metadata ?? {}
+  if (kind !== 'auto_topup' || intent.status !== 'succeeded' || billingAccountId !== account.id || !ledgerKey?.startsWith(`auto-topup:${account.id}:`)) return
+  const pack = deps.billing.topupPacks.find((candidate) => String(candidate.minutes) === minutes)
+  if (pack) await creditTopup(trx, account.id, pack.minutes, ledgerKey, 'Auto top-up')
 }
 
 /** A completed checkout: a top-up pack is credited once paid; a subscription is taken from Stripe. */
-async function completeCheckout(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, sessionId: string): Promise<void> {
+async function completeCheckout(trx: Knex.Transaction, deps: StripeEventDeps, account: Row, sessionId: string, mail: PendingMail[]): Promise<void> {
   const session = await deps.stripe.checkout.sessions.retrieve(sessionId)
   if (session.mode === 'subscription' && session.subscription) {
-    await syncSubscription(trx, deps, account, typeof session.subscription === 'string' ? session.subscription : session.subscription.id)
+    await syncSubscription(trx, deps, account, typeof session.subscription === 'string' ? session.subscription : session.subscription.id, mail)
     return
   }
   if (session.mode !== 'payment' || session.metadata?.kind !== 'topup' || session.payment_status !== 'paid') return
@@ -219,4 +226,6 @@ async function completeCheckout(trx: Knex.Transaction, deps: StripeEventDeps, ac
   const key = `topup:${session.id}`
   if (await trx('minute_ledger').where({ idempotency_key: key }).first('id')) return
   await appendLedger(trx, account.id, [{ kind: 'topup', bucket: 'topup', minutes: pack.minutes, idempotencyKey: key, note: `Top-up of ${pack.minutes} minutes` }])
+  const amount = formatAmount(session.amount_total ?? 0, session.currency ?? 'usd')
+  mail.push(...(await mailToBillingContacts(trx, deps.mailer, account.organization_id, { kind: 'topup_receipt', accountName: account.display_name, minutes: pack.minutes, amount, automatic: false })))
 }

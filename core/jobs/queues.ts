@@ -24,6 +24,10 @@ export const QUEUES = {
   'lead-reextract-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 60, retryDelayMax: 60 },
   /** A verified Stripe webhook event, applied from the object's current state at Stripe. */
   'stripe-event': { policy: 'stately', retryLimit: 10, retryDelay: 10, retryDelayMax: 3600 },
+  /** Periodic: accounts whose balance fell below their auto top-up threshold get a purchase queued. */
+  'auto-topup-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 30, retryDelayMax: 30 },
+  /** Buys one account's top-up pack with its saved payment method. */
+  'auto-topup': { policy: 'stately', retryLimit: 5, retryDelay: 30, retryDelayMax: 1800 },
 } as const satisfies Record<string, QueueDefinition>
 
 export type QueueName = keyof typeof QUEUES
@@ -33,6 +37,8 @@ export interface JobData {
   'lead-extract': { callId: string }
   'lead-reextract-sweep': Record<string, never>
   'stripe-event': { eventId: string }
+  'auto-topup-sweep': Record<string, never>
+  'auto-topup': { billingAccountId: string }
 }
 
 /** Where jobs go when they have used up their retries; admins see and replay them from here. */

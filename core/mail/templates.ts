@@ -21,6 +21,9 @@ export type EmailTemplate =
   | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
   | { kind: 'webhook_disabled'; connectorName: string; businessName: string; url: string; failingSinceDays: number; lastError: string }
   | { kind: 'payment_failed'; accountName: string; amount: string; attempt: number; callsStopOn: Date | null }
+  | { kind: 'topup_receipt'; accountName: string; minutes: number; amount: string; automatic: boolean }
+  | { kind: 'auto_topup_failed'; accountName: string; minutes: number; reason: string }
+  | { kind: 'plan_changed'; accountName: string; from: string; to: string; includedMinutes: number }
 
 export interface RenderedEmail {
   subject: string
@@ -101,6 +104,28 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
             : 'Your receptionist keeps answering calls for now.',
         ],
         outro: ['Update your payment method in the billing portal; the payment is retried automatically.'],
+      }
+    case 'topup_receipt':
+      return {
+        subject: `${plural(template.minutes, 'minute')} added to ${template.accountName}`,
+        intro: [
+          template.automatic
+            ? `Your balance ran low, so we bought ${plural(template.minutes, 'minute')} for ${template.amount} with your saved payment method, as your auto top-up setting asks.`
+            : `Thank you: ${plural(template.minutes, 'minute')} were added to ${template.accountName} for ${template.amount}.`,
+        ],
+        outro: ['Top-up minutes never expire; they are used after the minutes your plan includes. The invoice is in your billing portal.'],
+      }
+    case 'auto_topup_failed':
+      return {
+        subject: `Auto top-up for ${template.accountName} did not go through`,
+        intro: [`We tried to buy ${plural(template.minutes, 'minute')} for ${template.accountName} because the balance ran low, but the payment was refused: ${template.reason}`],
+        outro: ['Update your payment method in the billing portal, or top up by hand, so that calls keep being answered.'],
+      }
+    case 'plan_changed':
+      return {
+        subject: `${template.accountName} is now on the ${template.to} plan`,
+        intro: [`${template.accountName} moved from the ${template.from} plan to the ${template.to} plan. It includes ${plural(template.includedMinutes, 'minute')} each period.`],
+        outro: ['Invoices and plan changes are in your billing portal.'],
       }
     case 'low_balance': {
       const then = {

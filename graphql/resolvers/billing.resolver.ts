@@ -1,6 +1,6 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { openBillingPortal, startCheckout, type CheckoutDeps } from '../../billing/index.ts'
-import type { PlanKey } from '../../core/index.ts'
+import { openBillingPortal, setAutoTopup, startCheckout, type CheckoutDeps } from '../../billing/index.ts'
+import { billingAccountFor, type PlanKey } from '../../core/index.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { auditActor, fromEnum, localId, mutation, toEnum } from './support.ts'
 
@@ -17,6 +17,7 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
   }
   return {
     Usage: {
+      autoTopup: (a: Row) => (a.auto_topup_threshold_minutes === null ? null : { thresholdMinutes: a.auto_topup_threshold_minutes, packMinutes: Number(a.auto_topup_pack) }),
       failedPayments: (a: Row) => a.failed_payment_count,
       graceUntil: (a: Row) => a.grace_until,
       topupPacks: () => deps().config.billing.topupPacks.map((pack) => pack.minutes),
@@ -51,6 +52,12 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
           actor: await auditActor(ctx),
         })
         return { checkoutUrl }
+      }),
+      updateAutoTopup: mutation(async (input: { businessId: string; thresholdMinutes?: number | null; packMinutes?: number | null }, ctx) => {
+        const business = await payingBusiness(ctx, input.businessId)
+        await setAutoTopup(deps(), { business, thresholdMinutes: input.thresholdMinutes ?? null, packMinutes: input.packMinutes ?? null, actor: await auditActor(ctx) })
+        const payer = await billingAccountFor(ctx.db, business)
+        return { usage: payer ? await ctx.db('billing_accounts').where({ id: payer.id }).first() : null }
       }),
       openBillingPortal: mutation(async (input: { businessId: string; returnUrl: string }, ctx) => {
         const business = await payingBusiness(ctx, input.businessId)
