@@ -59,6 +59,8 @@ accounts('a wrong code is a user error; the right one verifies and signs in', as
   assert.equal(right.data.verifyEmail.user, { email: 'dana@example.com', emailVerified: true })
   const viewer = await me(ctx, right.data.verifyEmail.tokens.accessToken)
   assert.is(viewer.data.me.user.email, 'dana@example.com')
+  const welcomes = ctx.t.app.mailer.outbox.filter((m) => m.to === 'dana@example.com' && /^Welcome to /.test(m.subject))
+  assert.is(welcomes.length, 1, 'a welcome once the address is confirmed')
 })
 
 accounts('bad sign-up input names each field and writes nothing', async (ctx) => {

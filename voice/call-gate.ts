@@ -24,9 +24,9 @@ export interface CallAgent {
 /** What to do with an inbound call. Every decision but `unknown_number` has a call record. */
 export type GateDecision =
   | { kind: 'unknown_number' }
-  | { kind: 'refused'; callId: string; reason: RefusalReason; language: string }
-  | { kind: 'forward'; callId: string; agent: CallAgent; forwardingNumber: string }
-  | { kind: 'take_message'; callId: string; agent: CallAgent; businessName: string }
+  | { kind: 'refused'; callId: string; reason: RefusalReason; language: string; outOfMinutes?: string }
+  | { kind: 'forward'; callId: string; agent: CallAgent; forwardingNumber: string; outOfMinutes?: string }
+  | { kind: 'take_message'; callId: string; agent: CallAgent; businessName: string; outOfMinutes?: string }
   | { kind: 'answer'; callId: string; businessId: string; agent: CallAgent; reservedMinutes: number; lowBalance: boolean }
 
 // Owners are warned when a fifth of the period's minutes is left, and at ten minutes at the latest.
@@ -191,9 +191,11 @@ async function answerWithMinutes(
   )
   const { reserved, remaining } = result as { reserved: number; remaining: number }
   if (reserved === 0) {
-    if (forward) return { kind: 'forward', callId, agent, forwardingNumber: agent.forwardingNumber as string }
-    if (message) return { kind: 'take_message', callId, agent, businessName: ctx.name }
-    return { kind: 'refused', callId, reason: 'no_minutes', language: agent.language }
+    // `outOfMinutes` names the business, so its owners can be told the minutes ran out.
+    const outOfMinutes = ctx.business_id as string
+    if (forward) return { kind: 'forward', callId, agent, forwardingNumber: agent.forwardingNumber as string, outOfMinutes }
+    if (message) return { kind: 'take_message', callId, agent, businessName: ctx.name, outOfMinutes }
+    return { kind: 'refused', callId, reason: 'no_minutes', language: agent.language, outOfMinutes }
   }
   const included = PLANS[ctx.plan as PlanKey]?.includedMinutes ?? 0
   const lowBalance = remaining < Math.max(LOW_BALANCE_FLOOR, Math.round(included * LOW_BALANCE_SHARE))

@@ -150,6 +150,17 @@ inbound('owners hear once per period that minutes are running low', async ({ t }
   assert.ok((await t.test.db('billing_accounts').where({ id: business.billingAccountId }).first()).low_balance_alerted_at)
 })
 
+inbound('owners hear once per period that the minutes ran out, however many calls then go unanswered', async ({ t }) => {
+  const business = await insertVoiceBusiness(t.test.db, { minutes: 0 })
+  for (let i = 0; i < 3; i++) assert.match((await ring(t, business)).body, /cannot take your call/)
+  const told = async () => t.app.mailer.outbox.filter((m) => m.to === business.ownerEmail && /no call minutes left/.test(m.subject))
+  const deadline = Date.now() + 3000
+  while ((await told()).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.is((await told()).length, 1)
+  assert.match((await told())[0]?.text ?? '', /callers hear a polite message/)
+})
+
 inbound('50 concurrent calls against minutes for 10: exactly 10 are answered and the balance never goes negative', async ({ t }) => {
   const business = await insertVoiceBusiness(t.test.db, { minutes: 100 })
   const responses = await Promise.all(Array.from({ length: 50 }, () => ring(t, business)))

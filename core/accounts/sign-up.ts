@@ -71,7 +71,8 @@ export async function verifyEmail(deps: AccountDeps, raw: unknown): Promise<Issu
   ])
   const { userId } = await consumeCodeAsUserError(deps, input.email, 'verify_email', input.code)
   if (!userId) throw userError('code', 'INVALID', 'The code is not valid')
-  await deps.db('users').where({ id: userId }).whereNull('email_verified_at').update({ email_verified_at: deps.db.fn.now() })
+  const firstTime = await deps.db('users').where({ id: userId }).whereNull('email_verified_at').update({ email_verified_at: deps.db.fn.now() })
   await recordAudit(deps.db, { action: 'user.email_verified', actor: { type: 'user', id: userId }, ip: deps.client.ip, userAgent: deps.client.userAgent })
+  if (firstTime) await sendAfterCommit(deps, input.email, { kind: 'welcome' }, await userBranding(deps.db, userId))
   return { userId, ...(await createSession(deps.db, deps.config.auth, userId, deps.client)) }
 }

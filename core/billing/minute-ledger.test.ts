@@ -72,4 +72,22 @@ ledger('a reservation that would overdraw fails whole: the balance columns refus
   assert.equal(await balances(db, account.id), { included: 2, topup: 0, ledgerIncluded: 2, ledgerTopup: 0 })
 })
 
+ledger('billing records outlive their organization: its purge keeps the account, the ledger and the invoices (kept 7 years)', async ({ db }) => {
+  const org = await insertOrganization(db)
+  const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Closing Co', plan: 'starter', subscription_status: 'canceled' }).returning('id')
+  await db.transaction((trx) => appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes: 300, businessId: org.businessIds[0] ?? null }]))
+  await db('invoices').insert({ billing_account_id: account.id, stripe_invoice_id: 'in_closing1', status: 'paid', currency: 'usd', amount_due: 4900, amount_paid: 4900, paid_at: new Date() })
+
+  await db('organizations').where({ id: org.id }).delete()
+  const kept = await db('billing_accounts').where({ id: account.id }).first('organization_id', 'display_name')
+  assert.equal(kept, { organization_id: null, display_name: 'Closing Co' }, 'the account stays, readable by its copied name')
+  assert.is((await db('minute_ledger').where({ billing_account_id: account.id })).length, 1)
+  assert.is((await db('invoices').where({ billing_account_id: account.id })).length, 1)
+  // Nor can the ledger be trimmed before its seven years are up.
+  await db('minute_ledger').where({ billing_account_id: account.id }).delete().then(
+    () => assert.unreachable('a recent ledger row was deleted'),
+    (error: { message: string }) => assert.match(error.message, /append-only/),
+  )
+})
+
 ledger.run()

@@ -21,6 +21,8 @@ export type EmailTemplate =
   | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
   | { kind: 'webhook_disabled'; connectorName: string; businessName: string; url: string; failingSinceDays: number; lastError: string }
   | { kind: 'payment_failed'; accountName: string; amount: string; attempt: number; callsStopOn: Date | null }
+  | { kind: 'welcome' }
+  | { kind: 'out_of_minutes'; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
   | { kind: 'topup_receipt'; accountName: string; minutes: number; amount: string; automatic: boolean }
   | { kind: 'auto_topup_failed'; accountName: string; minutes: number; reason: string }
   | { kind: 'plan_changed'; accountName: string; from: string; to: string; includedMinutes: number }
@@ -105,6 +107,24 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
         ],
         outro: ['Update your payment method in the billing portal; the payment is retried automatically.'],
       }
+    case 'welcome':
+      return {
+        subject: `Welcome to ${product}`,
+        intro: [`Your email is confirmed, and your ${product} account is ready.`, 'Next: set up your agent (greeting, hours, what to ask callers), then connect a phone number or place a test call from your browser.'],
+        outro: ['Reply to this email if anything is unclear; a person reads it.'],
+      }
+    case 'out_of_minutes': {
+      const now = {
+        refuse: 'callers hear a polite message that the line is unavailable',
+        forward: 'calls are forwarded to your own number',
+        take_message: 'callers are asked to leave a message',
+      }[template.outOfMinutesBehavior]
+      return {
+        subject: `${template.accountName} has no call minutes left`,
+        intro: [`${template.accountName} has used all its minutes for this period, so ${now} instead of talking to your receptionist.`],
+        outro: ['Top up minutes or change your plan to have every call answered again.'],
+      }
+    }
     case 'topup_receipt':
       return {
         subject: `${plural(template.minutes, 'minute')} added to ${template.accountName}`,

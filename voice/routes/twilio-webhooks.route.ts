@@ -4,7 +4,7 @@ import { gateInboundCall, type CallAgent, type GateDecision } from '../call-gate
 import { applyCallStatus, publishCallCompleted } from '../call-status.ts'
 import { signCallToken, type CallMode } from '../call-token.ts'
 import { recordConsentAnswer } from '../consent-flow.ts'
-import { alertLowBalance } from '../low-balance.ts'
+import { alertBalance } from '../low-balance.ts'
 import { recordTransferOutcome, transferOutcomeOf } from '../transfer.ts'
 import { connectStreamTwiml, consentQuestionTwiml, dialTwiml, emptyTwiml, goodbyeTwiml, refusalTwiml, REFUSAL_MESSAGES, takeMessageTwiml, VOICE_PATHS } from '../twiml.ts'
 import { verifyTwilioSignature } from '../twilio/twilio-signature.ts'
@@ -65,6 +65,8 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
     const body = parse(inboundBody, request.body, reply)
     if (!body) return reply
     const decision = await gateInboundCall(app.db, { reservationMinutes: app.config.voice.reservationMinutes }, { callSid: body.CallSid, from: body.From, to: body.To })
+    const alert = (businessId: string, kind: 'low' | 'exhausted') => void alertBalance(app, businessId, kind).catch((error: unknown) => request.log.warn({ err: error }, 'balance alert failed'))
+    if ('outOfMinutes' in decision && decision.outOfMinutes) alert(decision.outOfMinutes, 'exhausted')
     switch (decision.kind) {
       case 'unknown_number':
         return twiml(reply, refusalTwiml('Sorry, this number is not in service. Goodbye.'))
@@ -75,7 +77,7 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
       case 'take_message':
         return twiml(reply, takeMessageTwiml({ intro: `${decision.agent.disclosure} We can't take your call right now. Please say your name, number and message after the tone.`, language: decision.agent.language, action: url(VOICE_PATHS.message) }))
       case 'answer':
-        if (decision.lowBalance) void alertLowBalance(app, decision.businessId).catch((error: unknown) => request.log.warn({ err: error }, 'low-balance alert failed'))
+        if (decision.lowBalance) alert(decision.businessId, 'low')
         if (decision.agent.staffFirstSeconds && decision.agent.forwardingNumber) {
           return twiml(reply, dialTwiml({ number: decision.agent.forwardingNumber, callerId: body.From, timeoutSeconds: decision.agent.staffFirstSeconds, action: url(VOICE_PATHS.staffResult), language: decision.agent.language }))
         }
