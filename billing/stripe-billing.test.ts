@@ -125,6 +125,26 @@ billing('a failed renewal: counted, a grace period, the owners told; the payment
   assert.is(allowances.length, 3, 'the free allowance, the first period and the renewed one')
 })
 
+billing('Stripe failing while an event is applied: a 500 is retried by the SDK; a 429 fails the job, kept with the event, and its retry applies it', async (ctx) => {
+  const { accountId, customerId } = await customerAccount(ctx)
+  const events = await subscribe(ctx, customerId, accountId)
+  const created = events.find((e) => e.type === 'customer.subscription.created') as StripeEvent
+  ctx.fake.script({ match: 'GET /v1/subscriptions/', status: 500 })
+  await deliver(ctx, created)
+  await processed(ctx, [created.id])
+  assert.is((await accountOf(ctx, accountId)).plan, 'starter', 'applied after the SDK retried the 500')
+
+  const upgraded = ctx.fake.updateSubscription(String((created.data.object as { id: string }).id), { price: PRICES.growth })
+  ctx.fake.script({ match: 'GET /v1/subscriptions/', status: 429 })
+  await deliver(ctx, upgraded)
+  const failed = await eventually(async () => (await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: upgraded.id }).whereNotNull('last_error').first('last_error', 'processed_at')) ?? undefined)
+  assert.is(failed.processed_at, null)
+  assert.is((await accountOf(ctx, accountId)).plan, 'starter', 'nothing changed by the failed attempt')
+  // The queue retries it after its backoff (10 s for this queue).
+  await eventually(async () => (await accountOf(ctx, accountId)).plan === 'growth', 40_000)
+  assert.is((await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: upgraded.id }).first('last_error')).last_error, null)
+})
+
 billing('an event about a customer no account has is acknowledged, applied to nothing', async (ctx) => {
   const stranger = await ctx.stripe.customers.create({ name: 'Nobody here' })
   const event = ctx.fake.event('customer.subscription.updated', { id: 'sub_unknown1', object: 'subscription', customer: stranger.id, status: 'active', metadata: {} })
