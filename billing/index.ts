@@ -10,3 +10,4 @@ export const billingApiDomain: DomainPlugin = { roles: ['api'], register: billin
 export const billingWorkerDomain: DomainPlugin = { roles: ['worker'], register: billingWorkerPlugin }
 export { openBillingPortal, setAutoTopup, startCheckout, type CheckoutDeps } from './checkout.ts'
 export { createStripe } from './stripe-client.ts'
+export { setSeparateBilling } from './separate-billing.ts'

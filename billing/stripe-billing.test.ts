@@ -137,7 +137,7 @@ billing('Stripe failing while an event is applied: a 500 is retried by the SDK; 
   const upgraded = ctx.fake.updateSubscription(String((created.data.object as { id: string }).id), { price: PRICES.growth })
   ctx.fake.script({ match: 'GET /v1/subscriptions/', status: 429 })
   await deliver(ctx, upgraded)
-  const failed = await eventually(async () => (await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: upgraded.id }).whereNotNull('last_error').first('last_error', 'processed_at')) ?? undefined)
+  const failed: { processed_at: Date | null } = await eventually(async () => await ctx.t.test.db('provider_events').where({ provider: 'stripe', event_id: upgraded.id }).whereNotNull('last_error').first('last_error', 'processed_at'))
   assert.is(failed.processed_at, null)
   assert.is((await accountOf(ctx, accountId)).plan, 'starter', 'nothing changed by the failed attempt')
   // The queue retries it after its backoff (10 s for this queue).

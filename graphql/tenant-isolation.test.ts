@@ -78,6 +78,7 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.startCheckout': (a) => ({ query: 'mutation($i: StartCheckoutInput!) { startCheckout(input: $i) { checkoutUrl } }', variables: { i: { businessId: g('Business', a.businessId), topupMinutes: 100, successUrl: 'https://intruder.example/ok', cancelUrl: 'https://intruder.example/no' } } }),
   'Mutation.openBillingPortal': (a) => ({ query: 'mutation($i: OpenBillingPortalInput!) { openBillingPortal(input: $i) { portalUrl } }', variables: { i: { businessId: g('Business', a.businessId), returnUrl: 'https://intruder.example/back' } } }),
   'Mutation.updateAutoTopup': (a) => ({ query: 'mutation($i: UpdateAutoTopupInput!) { updateAutoTopup(input: $i) { usage { autoTopup { thresholdMinutes } } } }', variables: { i: { businessId: g('Business', a.businessId), thresholdMinutes: 10, packMinutes: 100 } } }),
+  'Mutation.setSeparateBilling': (a) => ({ query: 'mutation($i: SetSeparateBillingInput!) { setSeparateBilling(input: $i) { usage { billedSeparately } } }', variables: { i: { businessId: g('Business', a.businessId), separate: true } } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }

@@ -1,5 +1,5 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { openBillingPortal, setAutoTopup, startCheckout, type CheckoutDeps } from '../../billing/index.ts'
+import { openBillingPortal, setAutoTopup, setSeparateBilling, startCheckout, type CheckoutDeps } from '../../billing/index.ts'
 import { billingAccountFor, type PlanKey } from '../../core/index.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { auditActor, fromEnum, localId, mutation, toEnum } from './support.ts'
@@ -17,6 +17,7 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
   }
   return {
     Usage: {
+      billedSeparately: (a: Row) => a.business_id !== null,
       autoTopup: (a: Row) => (a.auto_topup_threshold_minutes === null ? null : { thresholdMinutes: a.auto_topup_threshold_minutes, packMinutes: Number(a.auto_topup_pack) }),
       failedPayments: (a: Row) => a.failed_payment_count,
       graceUntil: (a: Row) => a.grace_until,
@@ -57,6 +58,15 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
         const business = await payingBusiness(ctx, input.businessId)
         await setAutoTopup(deps(), { business, thresholdMinutes: input.thresholdMinutes ?? null, packMinutes: input.packMinutes ?? null, actor: await auditActor(ctx) })
         const payer = await billingAccountFor(ctx.db, business)
+        return { usage: payer ? await ctx.db('billing_accounts').where({ id: payer.id }).first() : null }
+      }),
+      setSeparateBilling: mutation(async (input: { businessId: string; separate: boolean }, ctx) => {
+        const business = await (await ctx.access()).requireBusiness(localId(input.businessId, 'Business'), 'business:read')
+        // Whose money pays is the organization's decision: its billing managers over every business.
+        await (await ctx.access()).requireOrganization(business.organizationId, 'billing:manage')
+        const scope = { id: business.businessId, organizationId: business.organizationId }
+        await setSeparateBilling(ctx.db, { businessId: scope.id, organizationId: scope.organizationId, separate: input.separate, actor: await auditActor(ctx) })
+        const payer = await billingAccountFor(ctx.db, scope)
         return { usage: payer ? await ctx.db('billing_accounts').where({ id: payer.id }).first() : null }
       }),
       openBillingPortal: mutation(async (input: { businessId: string; returnUrl: string }, ctx) => {
