@@ -1,4 +1,4 @@
-import { appendLedger, PLANS, recordAudit, type AuditEntry, type Knex, UserInputError } from '../core/index.ts'
+import { openBillingAccount, recordAudit, type AuditEntry, type Knex, UserInputError } from '../core/index.ts'
 
 // Ongoing subscriptions keep an account open: they are cancelled (in the billing portal) first.
 const LIVE_SUBSCRIPTIONS = ['active', 'trialing', 'past_due', 'unpaid', 'paused']
@@ -16,10 +16,8 @@ export async function setSeparateBilling(db: Knex, input: { businessId: string; 
     if (input.separate === (own !== undefined)) return
     if (input.separate) {
       const business = await trx('businesses').where({ id: input.businessId }).first('name')
-      const [account] = await trx('billing_accounts').insert({ organization_id: input.organizationId, business_id: input.businessId, display_name: business.name, plan: 'free', subscription_status: 'none' }).returning('id')
-      const minutes = PLANS.free.includedMinutes ?? 0
-      await appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes, businessId: input.businessId, idempotencyKey: `allowance:${account.id}:opening`, note: 'Free plan, on opening the account' }])
-      await audit(trx, input, account.id, 'billing.account_opened')
+      const accountId = await openBillingAccount(trx, { organizationId: input.organizationId, businessId: input.businessId, displayName: business.name })
+      await audit(trx, input, accountId, 'billing.account_opened')
       return
     }
     if (LIVE_SUBSCRIPTIONS.includes(own.subscription_status)) {

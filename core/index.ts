@@ -4,7 +4,7 @@ export { Access, isUuid, type BusinessScope, type OrganizationScope } from './au
 export { PERMISSIONS, WIDGET_PERMISSIONS, type Permission } from './auth/permissions.ts'
 export { authenticate, principalId, type Principal } from './auth/principal.ts'
 export type { ClientInfo } from './auth/sessions.ts'
-export { appendLedger, billingAccountFor, settleReservation, type LedgerEntry } from './billing/minute-ledger.ts'
+export { appendLedger, billingAccountFor, openBillingAccount, settleReservation, type LedgerEntry } from './billing/minute-ledger.ts'
 export { includedMinutesOf, PLAN_KEYS, PLANS, type Plan, type PlanKey } from './billing/plans.ts'
 export { recordAudit, type AuditEntry } from './audit/audit-log.ts'
 export { digestsEqual, sha256 } from './auth/secrets.ts'

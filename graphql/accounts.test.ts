@@ -42,6 +42,9 @@ accounts('sign-up creates the account unverified, its organization and business,
   const business = await ctx.t.test.db('businesses').where({ name: 'Dana Dental' }).first()
   assert.is(business.time_zone, 'America/Denver')
   assert.match(lastCodeFor(ctx, 'dana@example.com'), /^\d{6}$/)
+  // It can take calls from the start: a billing account on the free plan, with its included minutes.
+  const account = await ctx.t.test.db('billing_accounts').where({ organization_id: business.organization_id }).first('plan', 'included_minutes', 'business_id')
+  assert.equal(account, { plan: 'free', included_minutes: 30, business_id: null })
 })
 
 accounts('signing in waits for the email to be verified', async (ctx) => {

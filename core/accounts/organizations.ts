@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Access } from '../auth/access.ts'
 import { recordAudit } from '../audit/audit-log.ts'
+import { openBillingAccount } from '../billing/minute-ledger.ts'
 import { AppError } from '../errors/app-error.ts'
 import type { AccountDeps } from './deps.ts'
 import { country, name, parseInput, timeZone } from './validation.ts'
@@ -14,6 +15,7 @@ export async function createOrganization(deps: AccountDeps, access: Access, raw:
   return deps.db.transaction(async (trx) => {
     const [organization] = await trx('organizations').insert({ kind: input.kind, name: input.name }).returning('id')
     await trx('memberships').insert({ organization_id: organization.id, user_id: userId, role: 'owner' })
+    await openBillingAccount(trx, { organizationId: organization.id, displayName: input.name })
     if (input.kind === 'direct') await trx('businesses').insert({ organization_id: organization.id, name: input.name, time_zone: input.timeZone, country: input.country })
     await recordAudit(trx, { action: 'organization.created', actor: { type: 'user', id: userId }, organizationId: organization.id, ip: deps.client.ip })
     return organization.id as string

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit-log.ts'
+import { openBillingAccount } from '../billing/minute-ledger.ts'
 import { CODE_TTL_MINUTES, issueCode } from '../auth/one-time-codes.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import { createSession, type IssuedTokens } from '../auth/sessions.ts'
@@ -36,6 +37,7 @@ export async function signUp(deps: AccountDeps, raw: unknown): Promise<{ userId:
     if (!user) throw userError('email', 'TAKEN', 'An account with this email already exists; sign in or reset the password')
     const [organization] = await trx('organizations').insert({ kind: input.organizationKind, name: input.organizationName }).returning('id')
     await trx('memberships').insert({ organization_id: organization.id, user_id: user.id, role: 'owner' })
+    await openBillingAccount(trx, { organizationId: organization.id, displayName: input.organizationName })
     if (input.organizationKind === 'direct') {
       await trx('businesses').insert({ organization_id: organization.id, name: input.organizationName, time_zone: input.timeZone, country: input.country })
     }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { PLANS } from './plans.ts'
 
 export type Bucket = 'included' | 'topup'
 export type LedgerKind = 'allowance' | 'topup' | 'reservation' | 'release' | 'usage' | 'adjustment' | 'expiry'
@@ -75,4 +76,18 @@ export async function billingAccountFor(db: Knex, business: { id: string; organi
     .where((q) => q.where({ business_id: business.id }).orWhere((o) => o.where({ organization_id: business.organizationId }).whereNull('business_id')))
     .orderByRaw('business_id is null')
     .first('id', 'plan', 'subscription_status', 'grace_until')
+}
+
+/**
+ * Opens a billing account on the free plan with that plan's included minutes, so calls can be
+ * taken from the start: every new organization's central account, or a client business billed on
+ * its own. A paid plan replaces the free one through checkout.
+ */
+export async function openBillingAccount(trx: Knex.Transaction, owner: { organizationId: string; businessId?: string; displayName: string }): Promise<string> {
+  const [account] = await trx('billing_accounts')
+    .insert({ organization_id: owner.organizationId, business_id: owner.businessId ?? null, display_name: owner.displayName, plan: 'free', subscription_status: 'none' })
+    .returning('id')
+  const minutes = PLANS.free.includedMinutes ?? 0
+  await appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes, businessId: owner.businessId ?? null, idempotencyKey: `allowance:${account.id}:opening`, note: 'Free plan, on opening the account' }])
+  return account.id
 }

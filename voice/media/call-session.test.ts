@@ -353,6 +353,8 @@ async function tokenFor(ctx: { t: TestApp }, email: string) {
 
 media('an owner talks to their agent from the browser: a test call, with real minutes settled when it ends', async (ctx) => {
   const owner = await tokenFor(ctx, ctx.business.ownerEmail)
+  // Earlier tests' test calls on this business settle (and release their reservations) first.
+  await until(async () => (await ctx.t.test.db('calls').where({ business_id: ctx.business.businessId, direction: 'test' }).whereNull('ended_at')).length === 0, 'earlier test calls settled')
   const before = await minutesOf(ctx.t.test.db, ctx.business.billingAccountId)
   const browser = await testCall(ctx, { authorization: `Bearer ${owner}`, businessId: ctx.business.businessId })
   await until(() => browser.received.some((m) => m.event === 'media'), 'the greeting')
