@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { AppError, signOAuthState, UserInputError, verifyOAuthState, type Config, type Knex, type UserError } from '../core/index.ts'
+import { AppError, requirePlanFeature, signOAuthState, UserInputError, verifyOAuthState, type Config, type Knex, type UserError } from '../core/index.ts'
 import { EVENT_TYPES, type ConnectorKind, type EventType } from './connector.ts'
 import { connectorContext, openCredentials, sealCredentials } from './connector-store.ts'
 import { oauthAppOf, type ConnectorRegistry } from './registry.ts'
@@ -59,6 +59,8 @@ export async function createConnector(deps: AdminDeps, input: { businessId: stri
   if (input.kind !== 'webhook' && !given && !(connector.oauth && oauthApp)) {
     throw new UserInputError([{ field: ['input', 'credentials'], code: 'REQUIRED', message: connector.credentialsSchema ? 'Give an access token, or configure the OAuth app to connect by signing in' : 'The OAuth app for this CRM is not configured' }])
   }
+  const business = await deps.db('businesses').where({ id: input.businessId }).first('organization_id')
+  if (business) await requirePlanFeature(deps.db, { id: input.businessId, organizationId: business.organization_id }, input.kind === 'webhook' ? 'webhooks' : 'crm_connectors', ['input', 'kind'])
   const webhookCredentials = input.kind === 'webhook' ? rotateSecret(null) : null
   return deps.db.transaction(async (trx) => {
     const [row] = await trx('connectors')

@@ -36,7 +36,7 @@ async function stored(ctx: Ctx) {
 settings.before(async (ctx) => {
   ctx.t = await openTestApp(buildApp)
   const db = ctx.t.test.db
-  ctx.business = await insertVoiceBusiness(db, { minutes: 100 })
+  ctx.business = await insertVoiceBusiness(db, { minutes: 100, plan: 'growth' })
   ctx.owner = await logIn(ctx.t, ctx.business.ownerEmail)
   const member = await insertUser(db)
   await insertMembership(db, member.id, ctx.business.organizationId, 'member')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import { PLANS, queryPrepared, type PlanKey } from '../core/index.ts'
+import { planIncludes, PLANS, queryPrepared, type PlanKey } from '../core/index.ts'
 import { isOpen, type WorkingHours } from './working-hours.ts'
 
 export type RefusalReason = 'organization_inactive' | 'subscription_invalid' | 'no_minutes' | 'blocked'
@@ -47,7 +47,8 @@ function agentOf(row: Record<string, any>): CallAgent {
     language: row.language ?? 'en-US',
     disclosure: row.disclosure_text ?? 'You are speaking with an AI assistant.',
     consentPrompt: row.consent_prompt ?? 'May we record this call? Say yes or press 1, or say no or press 2.',
-    recordingEnabled: row.recording_enabled ?? false,
+    // A plan without recording (after a downgrade, say) records nothing, whatever the agent says.
+    recordingEnabled: (row.recording_enabled ?? false) && planIncludes(row.plan, 'recording'),
     forwardingNumber: row.forwarding_number ?? null,
     staffFirstSeconds: row.staff_first_seconds ?? null,
   }

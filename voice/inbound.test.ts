@@ -138,6 +138,15 @@ inbound('with recording off, the AI is disclosed and the call connects without a
   assert.is((await t.test.db('consent_records').where({ call_id: claims.callId })).length, 0)
 })
 
+inbound('a plan without recording records nothing, even with recording on in the agent (after a downgrade, say)', async ({ t }) => {
+  const business = await insertVoiceBusiness(t.test.db, { minutes: 100, plan: 'free', subscriptionStatus: 'none', agent: { recording_enabled: true } })
+  const sid = callSid()
+  const response = await ring(t, business, sid)
+  assert.not.match(response.body, /<Gather/, 'no consent question')
+  const claims = await verifyCallToken(t.app.config.voice.workerSecret as string, streamToken(response.body), sid)
+  assert.is(claims.recording, false)
+})
+
 inbound('owners hear once per period that minutes are running low', async ({ t }) => {
   const business = await insertVoiceBusiness(t.test.db, { minutes: 35 })
   await ring(t, business)

@@ -1,5 +1,5 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { AppError, recordAudit, UserInputError, type Knex } from '../../core/index.ts'
+import { AppError, recordAudit, requirePlanFeature, UserInputError, type Knex } from '../../core/index.ts'
 import { connectionFromArray, type ConnectionArgs } from '../relay/connection.ts'
 import { checkAgentSettings, CONFIG_COLUMNS, readAgentSettingsInput, type AgentSettingsChanges } from './agent-settings-input.ts'
 import { auditActor, localId, mutation, toEnum } from './support.ts'
@@ -39,6 +39,10 @@ async function saveAgentSettings(ctx: MercuriusContext, businessId: string, inpu
   return ctx.db.transaction(async (trx) => {
     const business = await trx('businesses').where({ id: businessId }).forUpdate().first()
     if (!business) throw new AppError('NOT_FOUND', 'Business was not found')
+    // What the plan sells: turning recording on, and fields of the business's own to capture.
+    const payer = { id: businessId, organizationId: business.organization_id as string }
+    if (changes.config.recording_enabled === true) await requirePlanFeature(trx, payer, 'recording', ['input', 'recordingEnabled'])
+    if (Array.isArray(changes.config.capture_fields) && changes.config.capture_fields.length) await requirePlanFeature(trx, payer, 'custom_capture_fields', ['input', 'captureFields'])
     const previous = await latestConfig(trx, businessId)
     const next: Row = { ...Object.fromEntries(COLUMNS.filter((c) => previous && c in previous).map((c) => [c, previous?.[c]])), ...changes.config }
     checkAgentSettings(next, previous, input)
