@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { runAutoTopup, sweepAutoTopups } from './auto-topup.ts'
+import { renewFreeAllowances } from './free-allowance.ts'
 import { createStripe } from './stripe-client.ts'
 import { stripeEventHandler } from './stripe-events.job.ts'
 import { stripeWebhookRoute } from './stripe-webhook.route.ts'
@@ -17,13 +18,23 @@ export async function billingApiPlugin(app: FastifyInstance): Promise<void> {
 
 // Often enough that a low balance is topped up within a minute or so.
 const AUTO_TOPUP_CRON = '* * * * *'
+// Free periods end at any hour; renewing within the hour is soon enough.
+const FREE_ALLOWANCE_CRON = '7 * * * *'
 
-/** The worker side: stored Stripe events are applied by a job each, and auto top-ups are bought. */
+/**
+ * The worker side: free accounts' minutes renew each period (with or without Stripe); with Stripe,
+ * stored events are applied by a job each, and auto top-ups are bought.
+ */
 export async function billingWorkerPlugin(app: FastifyInstance): Promise<void> {
+  const attach = (attaching: Promise<void>) => attaching.catch((error: unknown) => app.log.error({ err: error }, 'billing job runner not attached'))
+  attach(app.jobs.work('free-allowance-sweep', async () => {
+    const renewed = await renewFreeAllowances(app.db)
+    if (renewed) app.log.info({ renewed }, 'free plan minutes renewed')
+  }))
+  attach(app.jobs.schedule('free-allowance-sweep', FREE_ALLOWANCE_CRON))
   const stripe = createStripe(app.config.billing.stripe)
   if (!stripe) return
   const deps = { db: app.db, jobs: app.jobs, stripe, mailer: app.mailer, billing: app.config.billing, log: app.log }
-  const attach = (attaching: Promise<void>) => attaching.catch((error: unknown) => app.log.error({ err: error }, 'billing job runner not attached'))
   attach(app.jobs.work('stripe-event', stripeEventHandler(deps)))
   attach(app.jobs.work('auto-topup', async (job) => {
     const outcome = await runAutoTopup(deps, job.data.billingAccountId)

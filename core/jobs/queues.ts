@@ -26,6 +26,8 @@ export const QUEUES = {
   'stripe-event': { policy: 'stately', retryLimit: 10, retryDelay: 10, retryDelayMax: 3600 },
   /** Periodic: accounts whose balance fell below their auto top-up threshold get a purchase queued. */
   'auto-topup-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 30, retryDelayMax: 30 },
+  /** Periodic: free accounts whose 30-day period is over get their included minutes renewed. */
+  'free-allowance-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 60, retryDelayMax: 60 },
   /** Buys one account's top-up pack with its saved payment method. */
   'auto-topup': { policy: 'stately', retryLimit: 5, retryDelay: 30, retryDelayMax: 1800 },
 } as const satisfies Record<string, QueueDefinition>
@@ -38,6 +40,7 @@ export interface JobData {
   'lead-reextract-sweep': Record<string, never>
   'stripe-event': { eventId: string }
   'auto-topup-sweep': Record<string, never>
+  'free-allowance-sweep': Record<string, never>
   'auto-topup': { billingAccountId: string }
 }
 
