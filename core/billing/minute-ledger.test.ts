@@ -59,6 +59,19 @@ ledger('100 concurrent reservations against 10 minutes: 10 succeed, the ledger b
   assert.ok(after.included >= 0 && after.topup >= 0)
 })
 
+ledger('included minutes are spent before top-ups, which stay for later', async ({ db }) => {
+  const org = await insertOrganization(db)
+  const businessId = org.businessIds[0] as string
+  const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Order', plan: 'starter', subscription_status: 'active' }).returning('id')
+  await db.transaction((trx) => appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes: 6 }, { kind: 'topup', bucket: 'topup', minutes: 4 }]))
+  const callId = randomUUID()
+  await db.raw('select reserved from answerline_reserve_minutes(?, ?, ?, 7, 1)', [account.id, callId, businessId])
+  const reserved = await db('minute_ledger').where({ call_id: callId, kind: 'reservation' }).orderBy('bucket').select('bucket', 'minutes')
+  assert.equal(reserved, [{ bucket: 'included', minutes: -6 }, { bucket: 'topup', minutes: -1 }])
+  await db.transaction((trx) => settleReservation(trx, { billingAccountId: account.id, callId, businessId, usedMinutes: 5 }))
+  assert.equal(await balances(db, account.id), { included: 1, topup: 4, ledgerIncluded: 1, ledgerTopup: 4 }, 'five used, all from the included minutes')
+})
+
 ledger('a reservation that would overdraw fails whole: the balance columns refuse to go negative', async ({ db }) => {
   const org = await insertOrganization(db)
   const [account] = await db('billing_accounts').insert({ organization_id: org.id, display_name: 'Overdraw', plan: 'starter', subscription_status: 'active' }).returning('id')
