@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert'
 const architecture = suite('architecture: imports point down, through public faces')
 
 const ROOT = new URL('.', import.meta.url).pathname
-const DOMAINS = ['core', 'graphql', 'voice', 'leads', 'connectors', 'billing', 'widgets']
+const DOMAINS = ['core', 'graphql', 'voice', 'leads', 'connectors', 'billing', 'privacy', 'widgets']
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {

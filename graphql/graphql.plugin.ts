@@ -27,7 +27,7 @@ import { teamResolvers } from './resolvers/team.resolver.ts'
 import { billingResolvers } from './resolvers/billing.resolver.ts'
 import { usageResolvers } from './resolvers/usage.resolver.ts'
 import { buildApiSchema } from './schema.ts'
-import { AppError, authenticate, type ClientInfo, createS3Client, principalId } from '../core/index.ts'
+import { AppError, authenticate, type ClientInfo, configuredS3Client, principalId } from '../core/index.ts'
 
 // Deep enough for a call -> lead -> contact -> leads view, shallow enough to stop abusive nesting.
 const MAX_QUERY_DEPTH = 12
@@ -93,10 +93,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   const connectorAdmin = () => ({ db: app.db, config: app.config, registry })
   const stripe = createStripe(app.config.billing.stripe)
   const billing = () => ({ db: app.db, stripe, config: app.config })
-  // Recording links are signed with the store's credentials; as in the media worker, outside
-  // production no endpoint and no credentials means no store (and no links).
-  const storageConfigured = app.config.storage.endpoint !== null || app.config.storage.accessKeyId !== null || app.config.env === 'production'
-  const s3 = storageConfigured ? createS3Client(app.config.storage) : null
+  // Recording links are signed with the store's credentials; no store, no links.
+  const s3 = configuredS3Client(app.config)
   app.addHook('onClose', async () => s3?.destroy())
   await app.register(mercurius, {
     schema,

@@ -28,6 +28,8 @@ export const QUEUES = {
   'auto-topup-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 30, retryDelayMax: 30 },
   /** Periodic: free accounts whose 30-day period is over get their included minutes renewed. */
   'free-allowance-sweep': { policy: 'singleton', retryLimit: 1, retryDelay: 60, retryDelayMax: 60 },
+  /** Daily (and on demand): calls past their business's retention, with everything about them, are removed. */
+  'retention-sweep': { policy: 'singleton', retryLimit: 3, retryDelay: 300, retryDelayMax: 3600 },
   /** Buys one account's top-up pack with its saved payment method. */
   'auto-topup': { policy: 'stately', retryLimit: 5, retryDelay: 30, retryDelayMax: 1800 },
 } as const satisfies Record<string, QueueDefinition>
@@ -41,6 +43,7 @@ export interface JobData {
   'stripe-event': { eventId: string }
   'auto-topup-sweep': Record<string, never>
   'free-allowance-sweep': Record<string, never>
+  'retention-sweep': Record<string, never>
   'auto-topup': { billingAccountId: string }
 }
 

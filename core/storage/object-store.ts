@@ -13,3 +13,13 @@ export function createS3Client(storage: Config['storage']): S3Client {
     ...(storage.accessKeyId && storage.secretAccessKey && { credentials: { accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey } }),
   })
 }
+
+/**
+ * The object store's client, or null when none is configured: outside production, no endpoint and
+ * no credentials means no store (no recordings); in production the SDK's own credential chain (an
+ * instance role) reaches S3.
+ */
+export function configuredS3Client(config: Config): S3Client | null {
+  const configured = config.storage.endpoint !== null || config.storage.accessKeyId !== null || config.env === 'production'
+  return configured ? createS3Client(config.storage) : null
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import twilio from 'twilio'
-import { createS3Client } from '../../core/index.ts'
+import { configuredS3Client } from '../../core/index.ts'
 import { VOICE_PATHS } from '../twiml.ts'
 import { CallSession } from './call-session.ts'
 import { WorkerApi } from './worker-api.ts'
@@ -15,10 +15,7 @@ export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
   const { config } = app
   const streamUrl = `${config.http.publicBaseUrl.replace(/^http/, 'ws')}${VOICE_PATHS.stream}`
   const api = new WorkerApi(config.voice.apiInternalUrl, config.voice.workerSecret as string)
-  // Outside production an unresolved store (no endpoint, no credentials) means no recordings; in
-  // production the SDK's own credential chain (an instance role) reaches S3.
-  const storageConfigured = config.storage.endpoint !== null || config.storage.accessKeyId !== null || config.env === 'production'
-  const s3 = storageConfigured ? createS3Client(config.storage) : null
+  const s3 = configuredS3Client(config)
   if (!s3) app.log.warn('no object store configured: calls will not be recorded')
   app.addHook('onClose', async () => s3?.destroy())
   const settings = {
