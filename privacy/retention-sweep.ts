@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { recordAudit, type Knex } from '../core/index.ts'
 
 // Calls removed per transaction: short enough that no lock is held for long.
-const BATCH = 500
+const BATCH = 2000
 
 export interface RetentionDeps {
   db: Knex
@@ -25,71 +25,67 @@ export interface RetentionCounts {
  * Removes what each business's retention setting no longer allows: calls that started before the
  * start of the business's local day `retention_days` ago, with their transcripts, consent records,
  * recordings (the S3 objects first, checked gone) and leads, and contacts no lead is left for.
- * Live calls are never touched. It works in small batches claimed with SKIP LOCKED, so it holds
- * no lock for long, can run beside another sweep, and a sweep that dies is simply resumed by the
- * next: deleting is idempotent. Each business's counts go to the audit log.
+ * Live calls are never touched. It goes business by business, in small batches claimed with SKIP
+ * LOCKED (an index range scan each), so it holds no lock for long, can run beside another sweep,
+ * and a sweep that dies is simply resumed by the next: deleting is idempotent. Each business's
+ * counts go to the audit log.
  */
 export async function sweepRetention(deps: RetentionDeps, now = new Date()): Promise<RetentionCounts> {
-  const total: RetentionCounts = { calls: 0, transcriptSegments: 0, consentRecords: 0, recordings: 0, leads: 0, contacts: 0 }
-  const perBusiness = new Map<string, RetentionCounts>()
-  for (;;) {
-    const batch = await sweepBatch(deps, now)
-    if (!batch) break
-    for (const [businessId, counts] of batch) {
-      const sum = perBusiness.get(businessId) ?? { calls: 0, transcriptSegments: 0, consentRecords: 0, recordings: 0, leads: 0, contacts: 0 }
-      for (const key of Object.keys(counts) as Array<keyof RetentionCounts>) {
-        sum[key] += counts[key]
-        total[key] += counts[key]
-      }
-      perBusiness.set(businessId, sum)
+  const total = emptyCounts()
+  // Each business's cut-off, computed by PostgreSQL in the business's own time zone.
+  const { rows: businesses } = await deps.db.raw<{ rows: Array<{ id: string; organization_id: string; retention_days: number; cutoff: Date }> }>(
+    `select id, organization_id, retention_days,
+            (date_trunc('day', ?::timestamptz at time zone time_zone) - make_interval(days => retention_days)) at time zone time_zone as cutoff
+     from businesses`,
+    [now],
+  )
+  for (const business of businesses) {
+    const counts = emptyCounts()
+    for (let batch = await sweepBatch(deps, business.id, business.cutoff); batch; batch = await sweepBatch(deps, business.id, business.cutoff)) {
+      for (const key of Object.keys(counts) as Array<keyof RetentionCounts>) counts[key] += batch[key]
     }
-  }
-  for (const [businessId, counts] of perBusiness) {
-    const business = await deps.db('businesses').where({ id: businessId }).first('organization_id', 'retention_days')
-    await recordAudit(deps.db, { action: 'retention.swept', actor: { type: 'system', id: null }, organizationId: business?.organization_id ?? null, businessId, metadata: { ...counts, retentionDays: business?.retention_days ?? null } })
+    if (!counts.calls) continue
+    for (const key of Object.keys(counts) as Array<keyof RetentionCounts>) total[key] += counts[key]
+    await recordAudit(deps.db, { action: 'retention.swept', actor: { type: 'system', id: null }, organizationId: business.organization_id, businessId: business.id, metadata: { ...counts, retentionDays: business.retention_days } })
   }
   return total
 }
 
-/** One batch: null when nothing expired is left. */
-async function sweepBatch(deps: RetentionDeps, now: Date): Promise<Map<string, RetentionCounts> | null> {
+function emptyCounts(): RetentionCounts {
+  return { calls: 0, transcriptSegments: 0, consentRecords: 0, recordings: 0, leads: 0, contacts: 0 }
+}
+
+/** One batch of one business's expired calls (an index range scan), removed in one short transaction; null when none is left. */
+async function sweepBatch(deps: RetentionDeps, businessId: string, cutoff: Date): Promise<RetentionCounts | null> {
   return deps.db.transaction(async (trx) => {
-    const { rows: expired } = await trx.raw<{ rows: Array<{ id: string; business_id: string }> }>(
-      `select c.id, c.business_id from calls c join businesses b on b.id = c.business_id
-       where c.ended_at is not null
-         and c.started_at < ((date_trunc('day', ?::timestamptz at time zone b.time_zone) - make_interval(days => b.retention_days)) at time zone b.time_zone)
-       order by c.started_at
-       limit ${BATCH}
-       for update of c skip locked`,
-      [now],
-    )
+    const expired: Array<{ id: string }> = await trx('calls')
+      .where({ business_id: businessId })
+      .where('started_at', '<', cutoff)
+      .whereNotNull('ended_at')
+      .orderBy('started_at')
+      .limit(BATCH)
+      .forUpdate()
+      .skipLocked()
+      .select('id')
     if (!expired.length) return null
     const ids = expired.map((row) => row.id)
-    const byBusiness = new Map<string, RetentionCounts>()
-    const add = (businessId: string, key: keyof RetentionCounts, n: number) => {
-      const counts = byBusiness.get(businessId) ?? { calls: 0, transcriptSegments: 0, consentRecords: 0, recordings: 0, leads: 0, contacts: 0 }
-      counts[key] += n
-      byBusiness.set(businessId, counts)
-    }
-    for (const row of expired) add(row.business_id, 'calls', 1)
-    const tally = async (table: string, key: keyof RetentionCounts) => {
-      const rows: Array<{ business_id: string; n: string }> = await trx(table).whereIn('call_id', ids).groupBy('business_id').select('business_id').count({ n: '*' })
-      for (const row of rows) add(row.business_id, key, Number(row.n))
-    }
-    await tally('transcript_segments', 'transcriptSegments')
-    await tally('consent_records', 'consentRecords')
-    await tally('recordings', 'recordings')
-    await tally('leads', 'leads')
     const recordings: Array<{ storage_key: string }> = await trx('recordings').whereIn('call_id', ids).select('storage_key')
     if (recordings.length) await deleteObjects(deps, recordings.map((r) => r.storage_key))
-    const contactIds = (await trx('leads').whereIn('call_id', ids).whereNotNull('contact_id').distinct('contact_id')).map((row: { contact_id: string }) => row.contact_id)
-    // Leads (with their notes and revisions), transcripts, consent records and recording rows go with their calls.
-    await trx('calls').whereIn('id', ids).delete()
-    if (contactIds.length) {
-      const gone: Array<{ business_id: string }> = await trx('contacts').whereIn('id', contactIds).whereNotExists(trx('leads').whereRaw('leads.contact_id = contacts.id')).delete().returning('business_id')
-      for (const row of gone) add(row.business_id, 'contacts', 1)
+    // Each table once, by its call_id index, counting as it goes; leads take their notes and revisions along.
+    const remove = (table: string) => trx(table).whereIn('call_id', ids).delete()
+    const leads: Array<{ contact_id: string | null }> = await trx('leads').whereIn('call_id', ids).delete().returning('contact_id')
+    const counts: RetentionCounts = {
+      calls: ids.length,
+      transcriptSegments: await remove('transcript_segments'),
+      consentRecords: await remove('consent_records'),
+      recordings: await remove('recordings'),
+      leads: leads.length,
+      contacts: 0,
     }
-    return byBusiness
+    await trx('calls').whereIn('id', ids).delete()
+    const contactIds = [...new Set(leads.map((lead) => lead.contact_id).filter((id): id is string => id !== null))]
+    if (contactIds.length) counts.contacts = await trx('contacts').whereIn('id', contactIds).whereNotExists(trx('leads').whereRaw('leads.contact_id = contacts.id')).delete()
+    return counts
   })
 }
 
