@@ -45,13 +45,16 @@ async function main(): Promise<void> {
 
     // Live traffic: a call row every few milliseconds on its own connection, timed.
     const live = createKnex(bench.url, 1)
+    const liveCall = (businessId: string) => live('calls').insert({ business_id: businessId, direction: 'inbound', twilio_call_sid: `CA${randomBytes(16).toString('hex')}`, from_number: '+15550001111', to_number: '+15559870000', status: 'in_progress' })
+    // Connected and warm before timing: the pool's first connection is not a wait the sweep caused.
+    await liveCall(businesses[0] as string)
     const waits: number[] = []
     let inserting = true
     const traffic = (async () => {
       let n = 0
       while (inserting) {
         const started = performance.now()
-        await live('calls').insert({ business_id: businesses[n++ % BUSINESSES], direction: 'inbound', twilio_call_sid: `CA${randomBytes(16).toString('hex')}`, from_number: '+15550001111', to_number: '+15559870000', status: 'in_progress' })
+        await liveCall(businesses[n++ % BUSINESSES] as string)
         waits.push(performance.now() - started)
         await new Promise((resolve) => setTimeout(resolve, INSERT_EVERY_MS))
       }
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
 
     const deleted = counts.calls + counts.transcriptSegments + counts.consentRecords + counts.recordings + counts.leads + counts.contacts
     const sorted = [...waits].sort((a, b) => a - b)
+    const slowest = waits.indexOf(sorted.at(-1) ?? NaN)
     const figures = {
       benchmark: 'sweep',
       calls: counts.calls,
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
       insertWaitMaxMs: round(sorted.at(-1) ?? NaN),
     }
     process.stdout.write(`swept ${figures.calls} calls, ${deleted} rows in ${figures.seconds} s: ${figures.rowsPerSecond} rows/s (target 20000)\n`)
-    process.stdout.write(`concurrent inserts: ${waits.length}, waited p50 ${figures.insertWaitP50Ms} ms, p99 ${figures.insertWaitP99Ms} ms, max ${figures.insertWaitMaxMs} ms (target max 100 ms)\n`)
+    process.stdout.write(`concurrent inserts: ${waits.length}, waited p50 ${figures.insertWaitP50Ms} ms, p99 ${figures.insertWaitP99Ms} ms, max ${figures.insertWaitMaxMs} ms (target max 100 ms; the slowest was insert #${slowest + 1})\n`)
     process.stdout.write(`${JSON.stringify(figures)}\n`)
   } finally {
     await bench.close()
