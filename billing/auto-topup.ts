@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import Stripe from 'stripe'
-import { appendLedger, type Config, type JobQueue, type Knex, type Mailer } from '../core/index.ts'
+import { appendLedger, recordAudit, type AuditEntry, type Config, type JobQueue, type Knex, type Mailer, type UserError, UserInputError } from '../core/index.ts'
 import { formatAmount, mailToBillingContacts, sendAll, type PendingMail } from './billing-mail.ts'
+import { payingAccount } from './paying-account.ts'
 
 type Row = Record<string, any>
 
@@ -107,5 +108,26 @@ export async function creditTopup(db: Knex, billingAccountId: string, minutes: n
     if (await trx('minute_ledger').where({ idempotency_key: key }).first('id')) return false
     await appendLedger(trx, billingAccountId, [{ kind: 'topup', bucket: 'topup', minutes, idempotencyKey: key, note: `${what} of ${minutes} minutes` }])
     return true
+  })
+}
+
+/**
+ * Auto top-up for the account that pays for the business: below `thresholdMinutes`, buy the pack
+ * of `packMinutes` with the saved payment method. Both null turns it off.
+ */
+export async function setAutoTopup(deps: { db: Knex; config: Config }, input: { business: { id: string; organizationId: string }; thresholdMinutes: number | null; packMinutes: number | null; actor: AuditEntry['actor'] }): Promise<void> {
+  const { thresholdMinutes, packMinutes } = input
+  const errors: UserError[] = []
+  if ((thresholdMinutes === null) !== (packMinutes === null)) errors.push({ field: ['input', 'packMinutes'], code: 'REQUIRED', message: 'Give both a threshold and a pack, or neither to turn auto top-up off' })
+  if (thresholdMinutes !== null && !(Number.isInteger(thresholdMinutes) && thresholdMinutes >= 1 && thresholdMinutes <= 100_000)) errors.push({ field: ['input', 'thresholdMinutes'], code: 'OUT_OF_RANGE', message: 'Between 1 and 100000 minutes' })
+  if (packMinutes !== null && !deps.config.billing.topupPacks.some((pack) => pack.minutes === packMinutes)) errors.push({ field: ['input', 'packMinutes'], code: 'INVALID', message: 'Not a top-up pack on sale' })
+  if (errors.length) throw new UserInputError(errors)
+  const account = await payingAccount(deps.db, input.business)
+  if (thresholdMinutes !== null && !account.stripe_customer_id) {
+    throw new UserInputError([{ field: ['input', 'thresholdMinutes'], code: 'NOT_ALLOWED', message: 'Buy a plan or a pack first, so that a payment method is saved' }])
+  }
+  await deps.db.transaction(async (trx) => {
+    await trx('billing_accounts').where({ id: account.id }).update({ auto_topup_threshold_minutes: thresholdMinutes, auto_topup_pack: packMinutes === null ? null : String(packMinutes) })
+    await recordAudit(trx, { action: 'billing.auto_topup_changed', actor: input.actor, organizationId: account.organization_id, businessId: input.business.id, target: { type: 'billing_account', id: account.id }, metadata: { thresholdMinutes, packMinutes } })
   })
 }

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe'
-import { AppError, billingAccountFor, PLANS, recordAudit, type AuditEntry, type Config, type Knex, type PlanKey, type UserError, UserInputError } from '../core/index.ts'
+import { payingAccount } from './paying-account.ts'
+import { AppError, PLANS, recordAudit, type AuditEntry, type Config, type Knex, type PlanKey, type UserError, UserInputError } from '../core/index.ts'
 
 type Row = Record<string, any>
 
@@ -80,12 +81,6 @@ function returnUrlErrors(config: Config, field: string, value: string): UserErro
   return url && (url.protocol === 'https:' || local) ? [] : [{ field: ['input', field], code: 'INVALID', message: 'Must be an https URL' }]
 }
 
-async function payingAccount(db: Knex, business: { id: string; organizationId: string }): Promise<Row> {
-  const payer = await billingAccountFor(db, business)
-  if (!payer) throw new AppError('NOT_FOUND', 'No billing account pays for this business')
-  return db('billing_accounts').where({ id: payer.id }).first()
-}
-
 /** The account's Stripe customer, created on first need; two requests at once end with one customer. */
 async function stripeCustomer(db: Knex, stripe: Stripe, account: Row): Promise<string> {
   if (account.stripe_customer_id) return account.stripe_customer_id
@@ -96,25 +91,4 @@ async function stripeCustomer(db: Knex, stripe: Stripe, account: Row): Promise<s
   )
   await db('billing_accounts').where({ id: account.id }).whereNull('stripe_customer_id').update({ stripe_customer_id: customer.id })
   return customer.id
-}
-
-/**
- * Auto top-up for the account that pays for the business: below `thresholdMinutes`, buy the pack
- * of `packMinutes` with the saved payment method. Both null turns it off.
- */
-export async function setAutoTopup(deps: CheckoutDeps, input: { business: { id: string; organizationId: string }; thresholdMinutes: number | null; packMinutes: number | null; actor: AuditEntry['actor'] }): Promise<void> {
-  const { thresholdMinutes, packMinutes } = input
-  const errors: UserError[] = []
-  if ((thresholdMinutes === null) !== (packMinutes === null)) errors.push({ field: ['input', 'packMinutes'], code: 'REQUIRED', message: 'Give both a threshold and a pack, or neither to turn auto top-up off' })
-  if (thresholdMinutes !== null && !(Number.isInteger(thresholdMinutes) && thresholdMinutes >= 1 && thresholdMinutes <= 100_000)) errors.push({ field: ['input', 'thresholdMinutes'], code: 'OUT_OF_RANGE', message: 'Between 1 and 100000 minutes' })
-  if (packMinutes !== null && !deps.config.billing.topupPacks.some((pack) => pack.minutes === packMinutes)) errors.push({ field: ['input', 'packMinutes'], code: 'INVALID', message: 'Not a top-up pack on sale' })
-  if (errors.length) throw new UserInputError(errors)
-  const account = await payingAccount(deps.db, input.business)
-  if (thresholdMinutes !== null && !account.stripe_customer_id) {
-    throw new UserInputError([{ field: ['input', 'thresholdMinutes'], code: 'NOT_ALLOWED', message: 'Buy a plan or a pack first, so that a payment method is saved' }])
-  }
-  await deps.db.transaction(async (trx) => {
-    await trx('billing_accounts').where({ id: account.id }).update({ auto_topup_threshold_minutes: thresholdMinutes, auto_topup_pack: packMinutes === null ? null : String(packMinutes) })
-    await recordAudit(trx, { action: 'billing.auto_topup_changed', actor: input.actor, organizationId: account.organization_id, businessId: input.business.id, target: { type: 'billing_account', id: account.id }, metadata: { thresholdMinutes, packMinutes } })
-  })
 }

@@ -1,7 +1,4 @@
-import { appendLedger, includedMinutesOf, type Knex } from '../core/index.ts'
-
-// A free account's period: its included minutes renew this often (paid plans renew with each paid invoice).
-const FREE_PERIOD_DAYS = 30
+import { appendLedger, FREE_PERIOD_DAYS, includedMinutesOf, type Knex } from '../core/index.ts'
 // Accounts renewed per sweep; the next sweep takes the rest.
 const BATCH = 500
 
@@ -24,15 +21,12 @@ export async function renewFreeAllowances(db: Knex, now = new Date()): Promise<n
     renewed += await db.transaction(async (trx) => {
       const account = await trx('billing_accounts').where({ id, plan: 'free' }).whereNull('closed_at').forUpdate().first()
       if (!account || (account.current_period_end && account.current_period_end > now)) return 0
-      // A period starts where the last one ended, or now for an account that never had one.
+      // A period starts where the last one ended (now, after a long gap or for an account that never had one).
       const start = account.current_period_end && now.getTime() - account.current_period_end.getTime() < FREE_PERIOD_DAYS * 86_400_000 ? account.current_period_end : now
       const end = new Date(start.getTime() + FREE_PERIOD_DAYS * 86_400_000)
       const key = `allowance:${id}:${start.toISOString()}`
       await trx('billing_accounts').where({ id }).update({ current_period_start: start, current_period_end: end })
       if (await trx('minute_ledger').where({ idempotency_key: key }).first('id')) return 0
-      // An account opened within the last period already holds its opening allowance for it.
-      const opened = await trx('minute_ledger').where({ billing_account_id: id, kind: 'allowance' }).where('created_at', '>', new Date(now.getTime() - FREE_PERIOD_DAYS * 86_400_000)).first('id')
-      if (opened && !account.current_period_end) return 0
       await appendLedger(trx, id, [
         { kind: 'expiry', bucket: 'included', minutes: -Math.max(0, account.included_minutes), periodStart: start, idempotencyKey: `expiry:${id}:${start.toISOString()}`, note: 'Included minutes of the last period' },
         { kind: 'allowance', bucket: 'included', minutes: includedMinutesOf(account), periodStart: start, idempotencyKey: key, note: `Free plan, period from ${start.toISOString().slice(0, 10)}` },

@@ -8,6 +8,7 @@ export const billingApiDomain: DomainPlugin = { roles: ['api'], register: billin
 
 /** Stripe events are applied where jobs run: in worker instances. */
 export const billingWorkerDomain: DomainPlugin = { roles: ['worker'], register: billingWorkerPlugin }
-export { openBillingPortal, setAutoTopup, startCheckout, type CheckoutDeps } from './checkout.ts'
+export { setAutoTopup } from './auto-topup.ts'
+export { openBillingPortal, startCheckout, type CheckoutDeps } from './checkout.ts'
 export { createStripe } from './stripe-client.ts'
 export { setSeparateBilling } from './separate-billing.ts'

@@ -223,9 +223,7 @@ async function completeCheckout(trx: Knex.Transaction, deps: StripeEventDeps, ac
     deps.log.error({ session: session.id, minutes: session.metadata?.minutes }, 'a paid top-up names no configured pack; credit it by hand')
     return
   }
-  const key = `topup:${session.id}`
-  if (await trx('minute_ledger').where({ idempotency_key: key }).first('id')) return
-  await appendLedger(trx, account.id, [{ kind: 'topup', bucket: 'topup', minutes: pack.minutes, idempotencyKey: key, note: `Top-up of ${pack.minutes} minutes` }])
+  if (!(await creditTopup(trx, account.id, pack.minutes, `topup:${session.id}`, 'Top-up'))) return
   const amount = formatAmount(session.amount_total ?? 0, session.currency ?? 'usd')
   mail.push(...(await mailToBillingContacts(trx, deps.mailer, account.organization_id, { kind: 'topup_receipt', accountName: account.display_name, minutes: pack.minutes, amount, automatic: false })))
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { PLANS } from './plans.ts'
+import { FREE_PERIOD_DAYS, PLANS } from './plans.ts'
 
 export type Bucket = 'included' | 'topup'
 export type LedgerKind = 'allowance' | 'topup' | 'reservation' | 'release' | 'usage' | 'adjustment' | 'expiry'
@@ -71,21 +71,37 @@ export async function settleReservation(trx: Knex.Transaction, input: { billingA
 
 /** The account that pays for a business's calls: its own (an agency billing per client) or its organization's. */
 export async function billingAccountFor(db: Knex, business: { id: string; organizationId: string }): Promise<{ id: string; plan: string; subscription_status: string; grace_until: Date | null } | undefined> {
+  return payerOf(db, business).first('id', 'plan', 'subscription_status', 'grace_until')
+}
+
+/** The same account, every column (balances, period, Stripe ids, auto top-up). */
+export async function billingAccountRowFor(db: Knex, business: { id: string; organizationId: string }): Promise<Record<string, any> | undefined> {
+  return payerOf(db, business).first()
+}
+
+function payerOf(db: Knex, business: { id: string; organizationId: string }) {
   return db('billing_accounts')
     .whereNull('closed_at')
     .where((q) => q.where({ business_id: business.id }).orWhere((o) => o.where({ organization_id: business.organizationId }).whereNull('business_id')))
     .orderByRaw('business_id is null')
-    .first('id', 'plan', 'subscription_status', 'grace_until')
 }
 
 /**
- * Opens a billing account on the free plan with that plan's included minutes, so calls can be
- * taken from the start: every new organization's central account, or a client business billed on
- * its own. A paid plan replaces the free one through checkout.
+ * Opens a billing account on the free plan with that plan's included minutes for its first
+ * 30-day period, so calls can be taken from the start: every new organization's central account,
+ * or a client business billed on its own. A paid plan replaces the free one through checkout.
  */
 export async function openBillingAccount(trx: Knex.Transaction, owner: { organizationId: string; businessId?: string; displayName: string }): Promise<string> {
   const [account] = await trx('billing_accounts')
-    .insert({ organization_id: owner.organizationId, business_id: owner.businessId ?? null, display_name: owner.displayName, plan: 'free', subscription_status: 'none' })
+    .insert({
+      organization_id: owner.organizationId,
+      business_id: owner.businessId ?? null,
+      display_name: owner.displayName,
+      plan: 'free',
+      subscription_status: 'none',
+      current_period_start: trx.fn.now(),
+      current_period_end: trx.raw(`now() + make_interval(days => ${FREE_PERIOD_DAYS})`),
+    })
     .returning('id')
   const minutes = PLANS.free.includedMinutes ?? 0
   await appendLedger(trx, account.id, [{ kind: 'allowance', bucket: 'included', minutes, businessId: owner.businessId ?? null, idempotencyKey: `allowance:${account.id}:opening`, note: 'Free plan, on opening the account' }])

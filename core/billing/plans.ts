@@ -1,3 +1,6 @@
+/** A free account's period: its included minutes renew this often (paid plans renew with each paid invoice). */
+export const FREE_PERIOD_DAYS = 30
+
 /** Plan keys, cheapest first. Stored in billing_accounts.plan. */
 export const PLAN_KEYS = ['free', 'starter', 'growth', 'pro', 'enterprise'] as const
 export type PlanKey = (typeof PLAN_KEYS)[number]

@@ -1,6 +1,6 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
 import { openBillingPortal, setAutoTopup, setSeparateBilling, startCheckout, type CheckoutDeps } from '../../billing/index.ts'
-import { billingAccountFor, type PlanKey } from '../../core/index.ts'
+import { billingAccountRowFor, type PlanKey } from '../../core/index.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { auditActor, fromEnum, localId, mutation, toEnum } from './support.ts'
 
@@ -57,8 +57,7 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
       updateAutoTopup: mutation(async (input: { businessId: string; thresholdMinutes?: number | null; packMinutes?: number | null }, ctx) => {
         const business = await payingBusiness(ctx, input.businessId)
         await setAutoTopup(deps(), { business, thresholdMinutes: input.thresholdMinutes ?? null, packMinutes: input.packMinutes ?? null, actor: await auditActor(ctx) })
-        const payer = await billingAccountFor(ctx.db, business)
-        return { usage: payer ? await ctx.db('billing_accounts').where({ id: payer.id }).first() : null }
+        return { usage: (await billingAccountRowFor(ctx.db, business)) ?? null }
       }),
       setSeparateBilling: mutation(async (input: { businessId: string; separate: boolean }, ctx) => {
         const business = await (await ctx.access()).requireBusiness(localId(input.businessId, 'Business'), 'business:read')
@@ -66,8 +65,7 @@ export function billingResolvers(deps: () => CheckoutDeps): IResolvers {
         await (await ctx.access()).requireOrganization(business.organizationId, 'billing:manage')
         const scope = { id: business.businessId, organizationId: business.organizationId }
         await setSeparateBilling(ctx.db, { businessId: scope.id, organizationId: scope.organizationId, separate: input.separate, actor: await auditActor(ctx) })
-        const payer = await billingAccountFor(ctx.db, scope)
-        return { usage: payer ? await ctx.db('billing_accounts').where({ id: payer.id }).first() : null }
+        return { usage: (await billingAccountRowFor(ctx.db, scope)) ?? null }
       }),
       openBillingPortal: mutation(async (input: { businessId: string; returnUrl: string }, ctx) => {
         const business = await payingBusiness(ctx, input.businessId)

@@ -1,5 +1,5 @@
 import type { IResolvers } from 'mercurius'
-import { billingAccountFor, includedMinutesOf } from '../../core/index.ts'
+import { billingAccountRowFor, includedMinutesOf } from '../../core/index.ts'
 
 type Row = Record<string, any>
 
@@ -10,8 +10,7 @@ export const usageResolvers: IResolvers = {
   Business: {
     usage: async (b: Row, _args, ctx) => {
       await (await ctx.access()).requireBusiness(b.id, 'billing:read')
-      const payer = await billingAccountFor(ctx.db, { id: b.id, organizationId: b.organization_id })
-      return payer ? ctx.db('billing_accounts').where({ id: payer.id }).first() : null
+      return (await billingAccountRowFor(ctx.db, { id: b.id, organizationId: b.organization_id })) ?? null
     },
   },
   Usage: {

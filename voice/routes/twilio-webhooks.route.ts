@@ -4,7 +4,7 @@ import { gateInboundCall, type CallAgent, type GateDecision } from '../call-gate
 import { applyCallStatus, publishCallCompleted } from '../call-status.ts'
 import { signCallToken, type CallMode } from '../call-token.ts'
 import { recordConsentAnswer } from '../consent-flow.ts'
-import { alertBalance } from '../low-balance.ts'
+import { alertBalance } from '../balance-alerts.ts'
 import { recordTransferOutcome, transferOutcomeOf } from '../transfer.ts'
 import { connectStreamTwiml, consentQuestionTwiml, dialTwiml, emptyTwiml, goodbyeTwiml, refusalTwiml, REFUSAL_MESSAGES, takeMessageTwiml, VOICE_PATHS } from '../twiml.ts'
 import { verifyTwilioSignature } from '../twilio/twilio-signature.ts'
