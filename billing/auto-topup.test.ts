@@ -63,6 +63,15 @@ auto('below the threshold, the sweep buys the pack off-session, once per period;
   assert.is((await accountOf(ctx, accountId)).topup_minutes, 100)
 })
 
+auto('a closed organization buys nothing during the weeks before its purge', async (ctx) => {
+  const { accountId, customerId, organizationId } = await withAutoTopup(ctx)
+  await ctx.t.test.db('organizations').where({ id: organizationId }).update({ status: 'closed', closed_at: new Date(), purge_after: new Date(Date.now() + 30 * 86_400_000) })
+  await runJob(ctx, 'auto-topup-sweep', {})
+  await runJob(ctx, 'auto-topup', { billingAccountId: accountId })
+  assert.equal(await topupsOf(ctx, accountId), [])
+  assert.is(intentsFor(ctx, customerId).length, 0, 'no card was charged')
+})
+
 auto('a declined card: no minutes, the owners told once, and the card is not charged again on the next sweep', async (ctx) => {
   const { accountId, customerId, ownerEmail } = await withAutoTopup(ctx, 'pm_card_chargeDeclinedInsufficientFunds')
   await runJob(ctx, 'auto-topup', { billingAccountId: accountId })

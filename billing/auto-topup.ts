@@ -17,11 +17,15 @@ export interface AutoTopupDeps {
 
 export type AutoTopupOutcome = 'bought' | 'not_needed' | 'already_tried' | 'declined' | 'no_payment_method' | 'no_pack'
 
+// A suspended or closed organization (inside its 30 days before the purge) buys nothing.
+const ofActiveOrganization = (db: Knex) => db('organizations').whereRaw('organizations.id = billing_accounts.organization_id').where('organizations.status', 'active')
+
 /** Queues a purchase for every account below its auto top-up threshold (one queued job per account at most). */
 export async function sweepAutoTopups(db: Knex, jobs: JobQueue): Promise<number> {
   const due: Array<{ id: string }> = await db('billing_accounts')
     .whereNotNull('auto_topup_threshold_minutes')
     .whereNull('closed_at')
+    .whereExists(ofActiveOrganization(db))
     .whereNotNull('stripe_customer_id')
     .whereRaw('included_minutes + topup_minutes < auto_topup_threshold_minutes')
     .select('id')
@@ -39,7 +43,7 @@ export async function sweepAutoTopups(db: Knex, jobs: JobQueue): Promise<number>
  */
 export async function runAutoTopup(deps: AutoTopupDeps, billingAccountId: string): Promise<AutoTopupOutcome> {
   const { db, stripe } = deps
-  const account: Row | undefined = await db('billing_accounts').where({ id: billingAccountId }).whereNull('closed_at').first()
+  const account: Row | undefined = await db('billing_accounts').where({ id: billingAccountId }).whereNull('closed_at').whereExists(ofActiveOrganization(db)).first()
   if (!account?.auto_topup_threshold_minutes || !account.stripe_customer_id) return 'not_needed'
   if (account.included_minutes + account.topup_minutes >= account.auto_topup_threshold_minutes) return 'not_needed'
   const pack = deps.billing.topupPacks.find((candidate) => String(candidate.minutes) === account.auto_topup_pack)
