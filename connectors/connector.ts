@@ -121,6 +121,32 @@ export interface OAuthFlow {
   exchangeCode(app: OAuthApp, code: string, config: Record<string, unknown>): Promise<Record<string, unknown>>
 }
 
+/**
+ * What erasing a caller asks of one connector: the records its deliveries landed on, and the
+ * Answerline calls and leads (ids only) whose data reached it.
+ */
+export interface ErasureRequest {
+  /** The data request behind the erasure; webhooks send it as the event id, so a repeat is deduplicated. */
+  requestId: string
+  /** The CRM records deliveries landed on (contact or Lead ids), each once; none for webhooks. */
+  externalIds: string[]
+  callIds: string[]
+  leadIds: string[]
+}
+
+/** What a record erased in a target is: a contact or Lead a lead landed on, a call logged on it, a webhook's notice. */
+export type ErasedRecord = 'contact' | 'lead' | 'call' | 'task' | 'notice'
+
+/** How erasing one record went: `error` null means it is gone (now, or it already was). */
+export interface RecordErasure {
+  record: ErasedRecord
+  /** The record's id in the target; null for a webhook's notice. */
+  externalId: string | null
+  error: ConnectorError | null
+  /** What the business should know beyond the outcome (the record had been converted, say); never personal data. */
+  note?: string
+}
+
 /** One delivery target. Adding one is a folder, a registry line and its tests. */
 export interface Connector {
   readonly kind: ConnectorKind
@@ -137,4 +163,10 @@ export interface Connector {
   test(ctx: ConnectorContext): Promise<void>
   /** Delivers one event; idempotent, since a delivery interrupted by a crash runs again. */
   deliver(event: DeliveryEvent, ctx: ConnectorContext): Promise<DeliveryReceipt>
+  /**
+   * Removes what deliveries left in the target where its API allows: one answer per external id it
+   * is given, and one per logged call it found and removed. Throws a ConnectorError when nothing
+   * could be tried (credentials refused, the target down before the first deletion).
+   */
+  erase?(request: ErasureRequest, ctx: ConnectorContext): Promise<RecordErasure[]>
 }

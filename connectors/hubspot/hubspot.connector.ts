@@ -10,6 +10,7 @@
  */
 import { z } from 'zod'
 import { ConnectorError, type Connector, type ConnectorContext, type DeliveryEvent, type DeliveryReceipt, type LeadPayload, type OAuthApp } from '../connector.ts'
+import { eraseFromHubSpot } from './erase-contacts.ts'
 import { HUBSPOT_API_BASE_URL } from './hubspot-client.ts'
 import { createHubSpotOAuthFlow, privateAppCredentialsSchema } from './hubspot-oauth.ts'
 import { HubSpotSession } from './hubspot-session.ts'
@@ -131,6 +132,15 @@ export function createHubSpotConnector(options: HubSpotConnectorOptions): Connec
       try {
         if (event.lead) return await deliverLead(session, event, event.lead, ctx, config)
         return await deliverCallOnly(session, event as DeliveryEvent & { call: NonNullable<DeliveryEvent['call']> }, ctx, config)
+      } finally {
+        session.close()
+      }
+    },
+
+    async erase(request, ctx) {
+      const session = await openSession(ctx)
+      try {
+        return await eraseFromHubSpot(session, request)
       } finally {
         session.close()
       }

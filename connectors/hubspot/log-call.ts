@@ -25,7 +25,7 @@ const CALL_STATUS: Record<string, string> = {
 }
 
 /** The external id a call is logged under; prefixed so it cannot collide with another calling app's ids. */
-export function callExternalId(call: CallPayload): string {
+export function callExternalId(call: Pick<CallPayload, 'id'>): string {
   return `answerline:${call.id}`
 }
 

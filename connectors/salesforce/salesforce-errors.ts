@@ -56,6 +56,14 @@ export function errorCodesOf(error: unknown): string[] {
   return apiError ? restErrorsOf(apiError).map((e) => e.errorCode) : []
 }
 
+// A record deleted (in the recycle bin, or merged away) answers ENTITY_IS_DELETED; an id never known, NOT_FOUND.
+const GONE = new Set(['ENTITY_IS_DELETED', 'NOT_FOUND'])
+
+/** True when `error` says the record no longer exists. */
+export function isRecordGone(error: unknown): boolean {
+  return errorCodesOf(error).some((code) => GONE.has(code))
+}
+
 /**
  * The records a duplicate rule matched, when it blocked a save (DUPLICATES_DETECTED) and named
  * them in its duplicateResult (matchResults[].matchRecords[].record.Id).

@@ -1,4 +1,5 @@
 import type { CallPayload, Connector, ConnectorContext, DeliveryEvent, DeliveryReceipt, LeadPayload, OAuthApp } from '../connector.ts'
+import { eraseFromSalesforce } from './erase-leads.ts'
 import { findLeadByPhone } from './find-lead.ts'
 import { callerNumber, logCallTask } from './log-task.ts'
 import { DEFAULT_FIELD_MAPPING } from './map-lead.ts'
@@ -55,6 +56,10 @@ export function createSalesforceConnector(options: SalesforceConnectorOptions): 
       if (event.lead) return deliverLead(session, config, event, event.lead, ctx)
       if (event.type === 'call.completed' && event.call) return deliverCallWithoutLead(session, event, event.call, ctx)
       return { externalId: null, matchRule: null, responseExcerpt: `nothing to deliver for ${event.type} without a lead` }
+    },
+
+    async erase(request, ctx) {
+      return eraseFromSalesforce(open(ctx).session, request)
     },
   }
 }

@@ -2,7 +2,7 @@ import { ConnectorError, type LeadPayload, type MatchRule } from '../connector.t
 import { findLeadByEmail, findLeadByExternalId, findLeadByPhone } from './find-lead.ts'
 import { createOnlyFields, mapLeadFields } from './map-lead.ts'
 import type { SalesforceConfig } from './salesforce-config.ts'
-import { duplicateMatchIds, errorCodesOf } from './salesforce-errors.ts'
+import { duplicateMatchIds, isRecordGone } from './salesforce-errors.ts'
 import type { SalesforceSession } from './salesforce-session.ts'
 import { RECORD_ID } from './soql.ts'
 
@@ -12,9 +12,6 @@ export interface LeadOutcome {
   matchRule: MatchRule
   statusCode: number | null
 }
-
-// The Lead an earlier delivery wrote was deleted (or merged away) since: find or create it afresh.
-const GONE = new Set(['ENTITY_IS_DELETED', 'NOT_FOUND'])
 
 /**
  * Writes `lead` to one Lead and says which: the Lead an earlier delivery produced; else, with
@@ -27,7 +24,8 @@ export async function upsertLead(session: SalesforceSession, lead: LeadPayload, 
     try {
       return await updateLead(session, previousExternalId, mapped, 'external_id')
     } catch (error) {
-      if (!errorCodesOf(error).some((code) => GONE.has(code))) throw error
+      // The Lead an earlier delivery wrote was deleted (or merged away) since: find or create it afresh.
+      if (!isRecordGone(error)) throw error
     }
   }
   if (config.dedupe.kind === 'external_id') return upsertByExternalId(session, lead, mapped, config, config.dedupe.field)

@@ -38,7 +38,7 @@ export function createWebhookConnector(options: { allowPrivateTargets: boolean; 
     }),
   })
 
-  async function post(ctx: ConnectorContext, event: DeliveryEvent | { id: string; type: 'ping'; occurredAt: string }, data: unknown): Promise<DeliveryReceipt> {
+  async function post(ctx: ConnectorContext, event: DeliveryEvent | { id: string; type: 'ping' | 'caller.erased'; occurredAt: string }, data: unknown): Promise<DeliveryReceipt> {
     const { url } = configSchema.parse(ctx.connector.config)
     const credentials = webhookCredentialsSchema.parse(ctx.credentials)
     const body = JSON.stringify({ type: event.type, timestamp: event.occurredAt, data })
@@ -91,6 +91,17 @@ export function createWebhookConnector(options: { allowPrivateTargets: boolean; 
       await post(ctx, { id: `ping_${Date.now()}`, type: 'ping', occurredAt: new Date().toISOString() }, { message: 'Answerline test delivery' })
     },
     deliver: (event, ctx) => post(ctx, event, { business: event.business, call: event.call, lead: event.lead }),
+    /**
+     * Tells the endpoint that a caller was erased, so it deletes its copies: ids only (the data
+     * request, the calls and leads it received), signed like every delivery. The data request id is
+     * the webhook-id, so a repeated erasure is one event to the receiver. Sent whatever events the
+     * endpoint subscribes to: a receiver holding personal data must hear of its erasure.
+     */
+    async erase(request, ctx) {
+      const event = { id: request.requestId, type: 'caller.erased' as const, occurredAt: new Date().toISOString() }
+      await post(ctx, event, { business: { id: ctx.connector.businessId }, dataRequestId: request.requestId, callIds: request.callIds, leadIds: request.leadIds })
+      return [{ record: 'notice', externalId: null, error: null }]
+    },
   }
 }
 

@@ -17,7 +17,7 @@ export interface Answer {
   body: unknown
 }
 
-type Filter = { propertyName: string; operator: string; value?: string }
+type Filter = { propertyName: string; operator: string; value?: string; values?: string[] }
 type SearchBody = { filterGroups?: { filters: Filter[] }[]; properties?: string[]; limit?: number }
 
 /** Contact properties a fresh portal has (a subset); writing any other answers 400 like HubSpot. */
@@ -36,6 +36,7 @@ function view(record: FakeRecord, only?: string[]) {
 function matches(record: FakeRecord, filter: Filter): boolean {
   const value = record.properties[filter.propertyName]
   if (filter.operator === 'EQ') return value !== undefined && value.toLowerCase() === (filter.value ?? '').toLowerCase()
+  if (filter.operator === 'IN') return value !== undefined && (filter.values ?? []).some((candidate) => candidate.toLowerCase() === value.toLowerCase())
   if (filter.operator === 'HAS_PROPERTY') return value !== undefined && value !== ''
   if (filter.operator === 'CONTAINS_TOKEN') return value !== undefined && value.toLowerCase().split(/\W+/).includes((filter.value ?? '').toLowerCase())
   throw new Error(`the fake does not implement the ${filter.operator} operator`)
@@ -117,6 +118,24 @@ export class FakeCrm {
     const call: FakeCall = { id: String(this.#nextId++), properties: { ...properties }, createdAt: now, updatedAt: now, associations }
     this.calls.set(call.id, call)
     return { status: 201, body: view(call) }
+  }
+
+  /**
+   * POST /crm/v3/objects/contacts/gdpr-delete: the contact is gone for good (no recycle bin), and
+   * so are its associations; the calls logged on it stay, as in HubSpot.
+   */
+  purgeContact(body: { objectId?: string; idProperty?: string }): Answer {
+    if (body.idProperty !== undefined) return error(400, 'VALIDATION_ERROR', 'the fake only deletes by contact id')
+    const record = body.objectId ? this.contacts.get(body.objectId) : undefined
+    if (!record) return error(404, 'OBJECT_NOT_FOUND', 'resource not found')
+    this.contacts.delete(record.id)
+    for (const call of this.calls.values()) call.associations = call.associations.filter((association) => association.toId !== record.id)
+    return { status: 204, body: undefined }
+  }
+
+  /** DELETE /crm/v3/objects/calls/{id}. */
+  archiveCall(id: string): Answer {
+    return this.calls.delete(id) ? { status: 204, body: undefined } : error(404, 'OBJECT_NOT_FOUND', 'resource not found')
   }
 
   search(records: Iterable<FakeRecord>, body: SearchBody): Answer {

@@ -1,8 +1,8 @@
 /**
  * A local stand-in for HubSpot's REST API, speaking the paths @hubspot/api-client calls: the OAuth
- * token endpoint, contacts (search, create, update, read, list) and calls (create, search). It
- * checks bearer tokens, and `script` makes the next matching requests misbehave (a status, a delay,
- * a dropped connection) so every failure path can be tested.
+ * token endpoint, contacts (search, create, update, read, list, GDPR delete) and calls (create,
+ * search, delete). It checks bearer tokens, and `script` makes the next matching requests
+ * misbehave (a status, a delay, a dropped connection) so every failure path can be tested.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -112,17 +112,21 @@ function route(crm: FakeCrm, tokens: FakeTokens, method: string, path: string, q
   const body = rawBody ? JSON.parse(rawBody) : {}
   const contact = /^\/crm\/v3\/objects\/contacts\/(\d+)$/.exec(path)?.[1]
   if (method === 'POST' && path === '/crm/v3/objects/contacts/search') return crm.search(crm.contacts.values(), body)
+  if (method === 'POST' && path === '/crm/v3/objects/contacts/gdpr-delete') return crm.purgeContact(body)
   if (method === 'POST' && path === '/crm/v3/objects/contacts') return crm.createContact(body)
   if (method === 'GET' && path === '/crm/v3/objects/contacts') return crm.listContacts(Number(query.get('limit') ?? 10))
   if (method === 'GET' && contact) return crm.getContact(contact, query.get('properties')?.split(','))
   if (method === 'PATCH' && contact) return crm.updateContact(contact, body)
   if (method === 'POST' && path === '/crm/v3/objects/calls/search') return crm.search(crm.calls.values(), body)
   if (method === 'POST' && path === '/crm/v3/objects/calls') return crm.createCall(body)
+  const call = /^\/crm\/v3\/objects\/calls\/(\d+)$/.exec(path)?.[1]
+  if (method === 'DELETE' && call) return crm.archiveCall(call)
   return { status: 404, body: { status: 'error', message: `no route ${method} ${path}`, category: 'OBJECT_NOT_FOUND' } }
 }
 
 function send(res: ServerResponse, answer: Answer, headers: Record<string, string> = {}): void {
   if (res.destroyed) return
+  if (answer.status === 204) return void res.writeHead(204, headers).end()
   res.writeHead(answer.status, { 'content-type': 'application/json;charset=utf-8', ...headers })
   res.end(JSON.stringify(answer.body ?? {}))
 }

@@ -144,6 +144,7 @@ export async function startFakeSalesforce(options: { clientId?: string; clientSe
     tasks: [],
     externalIdFields: new Set(['Answerline_Id__c']),
     duplicateRule: { enabled: false, reportMatches: true },
+    recycleBin: new Set(),
     requests: [],
     script: {
       next: (times, fault, match) => void faults.push({ remaining: times, fault, match }),

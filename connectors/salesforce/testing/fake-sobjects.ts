@@ -10,6 +10,8 @@ export interface FakeOrg {
   externalIdFields: Set<string>
   /** A duplicate rule on Lead.Email; reportMatches puts the matched ids in duplicateResult. */
   duplicateRule: { enabled: boolean; reportMatches: boolean }
+  /** Ids of deleted records: deleting one again answers ENTITY_IS_DELETED. */
+  recycleBin: Set<string>
 }
 
 export interface RestAnswer {
@@ -88,6 +90,18 @@ function createTask(org: FakeOrg, fields: Record<string, unknown>): RestAnswer {
   return { status: 201, body: { id: task.Id, success: true, errors: [] } }
 }
 
+/** DELETE /sobjects/{Lead|Task}/{id}: to the recycle bin; a Lead takes the Tasks on it along, as Salesforce deletes a record's activities with it. */
+function deleteRecord(org: FakeOrg, object: 'Lead' | 'Task', id: string): RestAnswer {
+  if (org.recycleBin.has(id)) return fail(404, 'ENTITY_IS_DELETED', 'entity is deleted')
+  const table = object === 'Lead' ? org.leads : org.tasks
+  const at = table.findIndex((record) => record.Id === id)
+  if (at < 0) return notFound()
+  table.splice(at, 1)
+  org.recycleBin.add(id)
+  if (object === 'Lead') for (const task of org.tasks.filter((t) => t.WhoId === id)) deleteRecord(org, 'Task', task.Id)
+  return { status: 204 }
+}
+
 function query(org: FakeOrg, version: number, soql: string): RestAnswer {
   try {
     const parsed = parseSoql(soql)
@@ -109,6 +123,7 @@ export function answerRest(org: FakeOrg, version: number, method: string, path: 
   if (resource === 'query' && method === 'GET') return query(org, version, params.get('q') ?? '')
   if (resource !== 'sobjects') return notFound()
   if (object === 'Task' && a === undefined && method === 'POST') return createTask(org, fields)
+  if ((object === 'Lead' || object === 'Task') && a !== undefined && b === undefined && method === 'DELETE') return deleteRecord(org, object, a)
   if (object !== 'Lead') return notFound()
   if (a === undefined && method === 'POST') return createLead(org, fields)
   if (a !== undefined && b !== undefined && method === 'PATCH') return upsertLead(org, version, a, decodeURIComponent(b), fields)
