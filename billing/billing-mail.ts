@@ -7,7 +7,8 @@ export type PendingMail = () => Promise<unknown>
 
 /**
  * Billing emails go to the organization's owners and admins (those over the whole organization, not
- * one business), in its white-label branding when it has one.
+ * one business), in its white-label branding when it has one; not to those who restricted the
+ * processing of their data.
  */
 export async function mailToBillingContacts(db: Knex, mailer: Mailer, organizationId: string | null, template: Template): Promise<PendingMail[]> {
   if (!organizationId) return []
@@ -16,6 +17,7 @@ export async function mailToBillingContacts(db: Knex, mailer: Mailer, organizati
     .where({ 'm.organization_id': organizationId, 'u.status': 'active' })
     .whereIn('m.role', ['owner', 'admin'])
     .whereNull('m.business_id')
+    .whereNull('u.processing_restricted_at')
     .select('u.email')
   const branding = await organizationBranding(db, organizationId)
   return contacts.map(({ email }) => () => mailer.send({ to: email, template, ...(branding && { branding }) }))

@@ -13,10 +13,14 @@ import { accountResolvers } from './resolvers/account.resolver.ts'
 import { agentResolvers } from './resolvers/agent.resolver.ts'
 import { authResolvers } from './resolvers/auth.resolver.ts'
 import { callLoaders, callResolvers } from './resolvers/call.resolver.ts'
+import { closureResolvers } from './resolvers/closure.resolver.ts'
 import { connectorLoaders, connectorResolvers } from './resolvers/connector.resolver.ts'
 import { jobResolvers } from './resolvers/job.resolver.ts'
 import { leadLoaders, leadResolvers } from './resolvers/lead.resolver.ts'
+import { meResolvers } from './resolvers/me.resolver.ts'
+import { policyResolvers } from './resolvers/policy.resolver.ts'
 import { numberResolvers } from './resolvers/number.resolver.ts'
+import { privacyResolvers } from './resolvers/privacy.resolver.ts'
 import { createTwilioClient } from '../voice/index.ts'
 import { createStripe } from '../billing/index.ts'
 import { createConnectorRegistry } from '../connectors/index.ts'
@@ -106,6 +110,7 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       accountResolvers,
       authResolvers,
       teamResolvers,
+      closureResolvers,
       numberResolvers(numbers),
       callResolvers,
       leadResolvers,
@@ -114,6 +119,9 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       agentResolvers,
       usageResolvers,
       billingResolvers(billing),
+      privacyResolvers(s3 && { s3, bucket: app.config.storage.bucket }),
+      meResolvers(s3 && { s3, bucket: app.config.storage.bucket }),
+      policyResolvers,
     ])),
     loaders: { ...callLoaders(s3 && { s3, bucket: app.config.storage.bucket }), ...leadLoaders, ...connectorLoaders },
     path: '/graphql',

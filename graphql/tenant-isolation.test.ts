@@ -41,6 +41,7 @@ interface TenantA {
   contactId: string
   connectorId: string
   deliveryId: string
+  dataRequestId: string
   /** Strings that must never reach another tenant. */
   secrets: string[]
 }
@@ -79,6 +80,10 @@ const ATTACKS: Record<string, Attack> = {
   'Mutation.openBillingPortal': (a) => ({ query: 'mutation($i: OpenBillingPortalInput!) { openBillingPortal(input: $i) { portalUrl } }', variables: { i: { businessId: g('Business', a.businessId), returnUrl: 'https://intruder.example/back' } } }),
   'Mutation.updateAutoTopup': (a) => ({ query: 'mutation($i: UpdateAutoTopupInput!) { updateAutoTopup(input: $i) { usage { autoTopup { thresholdMinutes } } } }', variables: { i: { businessId: g('Business', a.businessId), thresholdMinutes: 10, packMinutes: 100 } } }),
   'Mutation.setSeparateBilling': (a) => ({ query: 'mutation($i: SetSeparateBillingInput!) { setSeparateBilling(input: $i) { usage { billedSeparately } } }', variables: { i: { businessId: g('Business', a.businessId), separate: true } } }),
+  'Mutation.closeOrganization': (a) => ({ query: 'mutation($i: CloseOrganizationInput!) { closeOrganization(input: $i) { closedOrganization { organizationId purgeAfter } } }', variables: { i: { organizationId: g('Organization', a.orgId), confirmName: 'Alpha Agency' } } }),
+  'Mutation.reopenOrganization': (a) => ({ query: 'mutation($i: ReopenOrganizationInput!) { reopenOrganization(input: $i) { organization { id name } } }', variables: { i: { organizationId: g('Organization', a.orgId) } } }),
+  'Mutation.requestCallerExport': (a) => ({ query: 'mutation($i: RequestCallerExportInput!) { requestCallerExport(input: $i) { dataRequest { id status } } }', variables: { i: { businessId: g('Business', a.businessId), phone: '+15550303030' } } }),
+  'Mutation.requestCallerErasure': (a) => ({ query: 'mutation($i: RequestCallerErasureInput!) { requestCallerErasure(input: $i) { dataRequest { id status } } }', variables: { i: { businessId: g('Business', a.businessId), phone: '+15550303030', confirm: true } } }),
   'Query.node': () => ({ query: '{ __typename }' }), // covered per Node type below
   'Query.nodes': () => ({ query: '{ __typename }' }), // covered per Node type below
 }
@@ -104,10 +109,18 @@ const TARGETLESS: Record<string, { reason: string; probe?: string }> = {
   'Query.jobs': { reason: 'platform operators only (graphql/jobs.test.ts); job payloads carry ids only', probe: '{ jobs(queue: "lead-extract", state: CREATED) { nodes { id data } } }' },
   'Mutation.retryJob': { reason: 'platform operators only (graphql/jobs.test.ts)' },
   'Mutation.acceptInvitation': { reason: 'needs the invitation token sent to the invitee, and the invitee\'s verified email' },
+  'Mutation.requestMyDataExport': { reason: 'exports the caller\'s own data (privacy/user-export.test.ts)', probe: '{ me { dataRequests { nodes { id downloadUrl } } } }' },
+  'Mutation.updateMyProfile': { reason: 'changes the caller\'s own profile (privacy/user-rights.test.ts)' },
+  'Mutation.requestEmailChange': { reason: 'changes the caller\'s own email (privacy/user-rights.test.ts)' },
+  'Mutation.confirmEmailChange': { reason: 'needs the code sent to the new address; changes the caller\'s own email' },
+  'Mutation.setMyProcessingRestriction': { reason: 'restricts the caller\'s own data (privacy/user-rights.test.ts)' },
+  'Mutation.eraseMyAccount': { reason: 'erases the caller\'s own account (privacy/account-erasure.test.ts)' },
+  'Mutation.publishPolicyVersion': { reason: 'platform operators only (privacy/policy-versions.test.ts); policies are public' },
+  'Mutation.acknowledgePolicy': { reason: 'records the caller\'s own acknowledgement of a public policy', probe: '{ me { policyNotices { nodes { kind summary } } } }' },
 }
 
 /** Node types anyone may read. */
-const PUBLIC_NODE_TYPES = new Set(['Plan'])
+const PUBLIC_NODE_TYPES = new Set(['Plan', 'PolicyVersion'])
 
 /** Things some credentials legitimately see: [credential, Node type]. */
 const LEGITIMATE = new Set([
@@ -141,6 +154,7 @@ isolation.before(async (ctx) => {
   const [lead] = await db('leads').insert({ business_id: businessId, call_id: call.id, contact_id: contact.id, name: 'Alpha Caller', phone: '+15550303030', extraction_method: 'fallback', fallback_reason: 'not_configured' }).returning('id')
   const [connector] = await db('connectors').insert({ business_id: businessId, kind: 'webhook', name: 'Alpha hook', config: { url: 'https://alpha-crm.example/hook' }, event_types: ['lead.captured'], status: 'paused' }).returning('id')
   const [delivery] = await db('deliveries').insert({ connector_id: connector.id, business_id: businessId, event_id: connector.id, event_type: 'lead.captured', subject_type: 'lead', subject_id: lead.id, payload: {}, status: 'failed', attempts: 3, last_error: 'Alpha endpoint down' }).returning('id')
+  const [dataRequest] = await db('data_requests').insert({ organization_id: orgA.id, business_id: businessId, subject_type: 'caller', subject_hash: sha256('+15550303030'), kind: 'export', requested_by: owner.id }).returning('id')
   const ownerLogin = await logIn(ctx.t, owner.email)
   const session = await db('user_sessions').where({ user_id: owner.id }).first()
   const keyRow = await db('api_keys').where({ id: keyA.id }).first()
@@ -160,6 +174,7 @@ isolation.before(async (ctx) => {
     contactId: contact.id,
     connectorId: connector.id,
     deliveryId: delivery.id,
+    dataRequestId: dataRequest.id,
     secrets: ['Alpha agent greeting', 'Alpha AI disclosure', '+15550404040', 'Alpha hook', 'alpha-crm.example', 'Alpha endpoint down', connector.id, delivery.id, 'Alpha Caller', '+15550303030', 'Alpha caller secret words', call.id, lead.id, contact.id, 'Alpha Agency', 'Alpha One', 'owner@alpha.example', 'invitee@alpha.example', keyRow.prefix, '+15550101010', '+15550202020', 'Alpha spam', orgA.id, businessId, owner.id, membershipId, invitation.id, keyA.id, session.id, phoneNumber.id, blocked.id],
   }
   void ownerLogin
@@ -237,7 +252,7 @@ async function snapshot(t: TestApp): Promise<string> {
 
 function leaked(result: GraphQLResult, a: TenantA): string[] {
   const body = JSON.stringify({ data: result.data, errors: result.errors })
-  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId), g('Call', a.callId), g('Lead', a.leadId), g('Contact', a.contactId), g('Connector', a.connectorId), g('Delivery', a.deliveryId)]
+  const globalIds = [g('Organization', a.orgId), g('Business', a.businessId), g('User', a.ownerId), g('Membership', a.membershipId), g('Invitation', a.invitationId), g('ApiKey', a.apiKeyId), g('Session', a.sessionId), g('PhoneNumber', a.phoneNumberId), g('BlockedNumber', a.blockedNumberId), g('Call', a.callId), g('Lead', a.leadId), g('Contact', a.contactId), g('Connector', a.connectorId), g('Delivery', a.deliveryId), g('DataRequest', a.dataRequestId)]
   return [...a.secrets, ...globalIds].filter((secret) => body.includes(secret))
 }
 
@@ -293,6 +308,7 @@ isolation('node(id:) and nodes(ids:) return null for every Node type of tenant A
     Contact: g('Contact', ctx.a.contactId),
     Connector: g('Connector', ctx.a.connectorId),
     Delivery: g('Delivery', ctx.a.deliveryId),
+    DataRequest: g('DataRequest', ctx.a.dataRequestId),
   }
   assert.equal(nodeTypes.filter((type) => !(type in ids)), [], 'every Node type needs a tenant-A instance here')
   const failures: string[] = []

@@ -97,14 +97,19 @@ export async function addLeadNote(trx: Knex.Transaction, lead: { id: string; bus
   return { note, event: await recorded(trx, { type: 'lead.updated', businessId: lead.business_id, leadId: lead.id, fields: ['notes'] }) }
 }
 
-/** An owner must belong to the lead's organization, with access to its business. */
+/**
+ * An owner must belong to the lead's organization, with access to its business, and must not have
+ * restricted the processing of their data (no new leads are assigned to them; those they have stay).
+ */
 async function checkedOwner(trx: Knex.Transaction, lead: Record<string, any>, userId: string | null): Promise<string | null> {
-  if (userId === null) return null
-  const member = await trx('memberships')
-    .where({ organization_id: lead.organization_id, user_id: userId })
-    .andWhere((q) => q.whereNull('business_id').orWhere({ business_id: lead.business_id }))
-    .first('id')
+  if (userId === null || userId === lead.owner_user_id) return userId
+  const member = await trx('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .where({ 'm.organization_id': lead.organization_id, 'm.user_id': userId })
+    .andWhere((q) => q.whereNull('m.business_id').orWhere({ 'm.business_id': lead.business_id }))
+    .first('m.id', 'u.processing_restricted_at')
   if (!member) throw bad('ownerId', 'The owner must be a member with access to this business', 'NOT_ALLOWED')
+  if (member.processing_restricted_at) throw bad('ownerId', 'This member has restricted the processing of their data and cannot be given new leads', 'NOT_ALLOWED')
   return userId
 }
 

@@ -11,7 +11,7 @@ const PRODUCT_TABLES = [
   'agent_configs', 'phone_numbers', 'number_slot_events', 'blocked_numbers', 'calls', 'consent_records', 'transcript_segments',
   'recordings', 'contacts', 'leads', 'lead_notes', 'lead_revisions', 'api_keys', 'connectors', 'deliveries', 'delivery_attempts',
   'billing_accounts', 'minute_ledger', 'invoices', 'provider_events', 'audit_log', 'data_requests', 'policy_versions',
-  'policy_acknowledgements', 'rate_limit_buckets',
+  'policy_acknowledgements', 'rate_limit_buckets', 'policy_notifications',
 ]
 
 async function publicTables(test: TestDb): Promise<string[]> {

@@ -22,7 +22,8 @@ export async function alertBalance(app: FastifyInstance, businessId: string, kin
     .where((q) => q.whereNull(column).orWhere(column, '<', row.current_period_start ?? new Date(Date.now() - ALERT_EVERY_MS)))
     .update({ [column]: app.db.fn.now() })
   if (!claimed) return false
-  const owners = await app.db('memberships as m').join('users as u', 'u.id', 'm.user_id').where({ 'm.organization_id': business.organization_id, 'm.role': 'owner', 'u.status': 'active' }).select('u.email')
+  // Owners who restricted the processing of their data get no alerts of this kind.
+  const owners = await app.db('memberships as m').join('users as u', 'u.id', 'm.user_id').where({ 'm.organization_id': business.organization_id, 'm.role': 'owner', 'u.status': 'active' }).whereNull('u.processing_restricted_at').select('u.email')
   const config = await app.db('agent_configs').where({ business_id: businessId }).orderBy('version', 'desc').first('out_of_minutes_behavior')
   const branding = await organizationBranding(app.db, business.organization_id)
   const outOfMinutesBehavior = config?.out_of_minutes_behavior ?? 'refuse'

@@ -17,7 +17,8 @@ export async function disableFailingEndpoint(deps: { db: Knex; mailer: Mailer },
   const business = await db('businesses').where({ id: connector.business_id }).first('name', 'organization_id')
   const lastError = (await db('deliveries').where({ connector_id: connector.id }).whereNotNull('last_error').orderBy('updated_at', 'desc').first('last_error'))?.last_error ?? 'unknown'
   await recordAudit(db, { action: 'connector.disabled', actor: { type: 'system', id: null }, organizationId: business.organization_id, businessId: connector.business_id, target: { type: 'connector', id: connector.id } })
-  const owners: Array<{ email: string }> = await db('memberships as m').join('users as u', 'u.id', 'm.user_id').where({ 'm.organization_id': business.organization_id, 'm.role': 'owner' }).select('u.email')
+  // Owners who restricted the processing of their data are not written to.
+  const owners: Array<{ email: string }> = await db('memberships as m').join('users as u', 'u.id', 'm.user_id').where({ 'm.organization_id': business.organization_id, 'm.role': 'owner' }).whereNull('u.processing_restricted_at').select('u.email')
   const branding = await organizationBranding(db, business.organization_id)
   for (const { email } of owners) {
     await mailer.send({

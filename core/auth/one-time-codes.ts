@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { AppError } from '../errors/app-error.ts'
 import { digestsEqual, keyedHash, randomDigits } from './secrets.ts'
 
-export type CodePurpose = 'verify_email' | 'reset_password'
+export type CodePurpose = 'verify_email' | 'reset_password' | 'change_email'
 
 export const CODE_LENGTH = 6
 export const CODE_TTL_MINUTES = 15

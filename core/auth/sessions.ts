@@ -23,7 +23,7 @@ export interface IssuedTokens {
   refreshTokenExpiresAt: Date
 }
 
-export type RevokeReason = 'logout' | 'revoked' | 'password_reset' | 'token_reuse' | 'account_closed'
+export type RevokeReason = 'logout' | 'revoked' | 'password_reset' | 'token_reuse' | 'account_closed' | 'account_erased'
 
 const REFRESH_PREFIX = 'alr_'
 
@@ -40,7 +40,9 @@ export async function createSession(db: Knex, settings: SessionSettings, userId:
     const [session] = await trx('user_sessions')
       .insert({ user_id: userId, user_agent: client.userAgent?.slice(0, 512) ?? null, ip: client.ip, expires_at: refreshTokenExpiresAt })
       .returning('id')
-    await trx('users').where({ id: userId }).update({ last_login_at: trx.fn.now() })
+    // Sign-ins of a user who restricted the processing of their data are not tracked; the session
+    // itself is still recorded, because it is what lets them see and end their own sign-ins.
+    await trx('users').where({ id: userId }).whereNull('processing_restricted_at').update({ last_login_at: trx.fn.now() })
     const refreshToken = await issueRefreshToken(trx, session.id, refreshTokenExpiresAt)
     const access = await signAccessToken(settings.jwtKeys, settings.accessTokenTtlSeconds, { userId, sessionId: session.id })
     return { sessionId: session.id, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt }

@@ -32,6 +32,14 @@ export const QUEUES = {
   'retention-sweep': { policy: 'singleton', retryLimit: 3, retryDelay: 300, retryDelayMax: 3600 },
   /** Buys one account's top-up pack with its saved payment method. */
   'auto-topup': { policy: 'stately', retryLimit: 5, retryDelay: 30, retryDelayMax: 1800 },
+  /** Hourly: closed organizations past their 30 days are purged, keeping their billing records; resumes where a run stopped. */
+  'organization-purge-sweep': { policy: 'singleton', retryLimit: 2, retryDelay: 300, retryDelayMax: 1800 },
+  /** A closed (or reopened) organization's Stripe subscriptions set to end at period end (or to renew again). */
+  'organization-subscriptions': { policy: 'stately', retryLimit: 10, retryDelay: 30, retryDelayMax: 3600 },
+  /** Serves one data-subject request (a caller's or a user's export or erasure); retried until it completes or is marked failed. */
+  'data-request': { policy: 'stately', retryLimit: 5, retryDelay: 30, retryDelayMax: 1800 },
+  /** Emails every active user about a newly published policy version, in batches; resumes where it stopped. */
+  'policy-notice': { policy: 'stately', retryLimit: 8, retryDelay: 60, retryDelayMax: 3600 },
 } as const satisfies Record<string, QueueDefinition>
 
 export type QueueName = keyof typeof QUEUES
@@ -45,6 +53,10 @@ export interface JobData {
   'free-allowance-sweep': Record<string, never>
   'retention-sweep': Record<string, never>
   'auto-topup': { billingAccountId: string }
+  'organization-purge-sweep': Record<string, never>
+  'organization-subscriptions': { organizationId: string }
+  'data-request': { requestId: string }
+  'policy-notice': { policyVersionId: string }
 }
 
 /** Where jobs go when they have used up their retries; admins see and replay them from here. */

@@ -10,12 +10,13 @@ export interface Branding {
 
 export const DEFAULT_BRANDING: Branding = Object.freeze({ productName: 'Answerline', colorBrand: '#2563eb' })
 
-export type SecurityEvent = 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'new_sign_in'
+export type SecurityEvent = 'refresh_token_reuse' | 'password_changed' | 'password_reset' | 'new_sign_in' | 'email_changed'
 
 /** Every email we send, one variant per kind. */
 export type EmailTemplate =
   | { kind: 'verify_email'; code: string; expiresInMinutes: number }
   | { kind: 'reset_password'; code: string; expiresInMinutes: number }
+  | { kind: 'confirm_email_change'; code: string; expiresInMinutes: number }
   | { kind: 'invitation'; organizationName: string; inviterName: string; role: string; acceptUrl: string; expiresInDays: number }
   | { kind: 'security_alert'; event: SecurityEvent; occurredAt: Date; ipAddress?: string; userAgent?: string }
   | { kind: 'low_balance'; minutesLeft: number; accountName: string; outOfMinutesBehavior: 'refuse' | 'forward' | 'take_message' }
@@ -26,6 +27,10 @@ export type EmailTemplate =
   | { kind: 'topup_receipt'; accountName: string; minutes: number; amount: string; automatic: boolean }
   | { kind: 'auto_topup_failed'; accountName: string; minutes: number; reason: string }
   | { kind: 'plan_changed'; accountName: string; from: string; to: string; includedMinutes: number }
+  | { kind: 'organization_closed'; organizationName: string; closedAt: Date; purgeAfter: Date }
+  | { kind: 'data_export_ready'; subject: 'caller' | 'account'; expiresAt: Date }
+  | { kind: 'caller_erased'; businessName: string; leftInConnectors: number }
+  | { kind: 'policy_update'; policy: 'terms' | 'privacy' | 'dpa'; version: string; summary: string; url: string; effectiveAt: Date }
 
 export interface RenderedEmail {
   subject: string
@@ -77,6 +82,13 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
         outro: [
           `The code expires in ${plural(template.expiresInMinutes, 'minute')}. If you didn't ask for this, ignore this email and your password stays the same.`,
         ],
+      }
+    case 'confirm_email_change':
+      return {
+        subject: `Confirm your new email for ${product}`,
+        intro: [`Someone asked to use this address for their ${product} account. Enter this code to confirm the change:`],
+        code: template.code,
+        outro: [`The code expires in ${plural(template.expiresInMinutes, 'minute')}. If you didn't ask for this, ignore this email; nothing changes.`],
       }
     case 'invitation':
       return {
@@ -147,6 +159,50 @@ function describeEmail(template: EmailTemplate, branding: Branding): Content {
         intro: [`${template.accountName} moved from the ${template.from} plan to the ${template.to} plan. It includes ${plural(template.includedMinutes, 'minute')} each period.`],
         outro: ['Invoices and plan changes are in your billing portal.'],
       }
+    case 'policy_update': {
+      const policy = { terms: 'Terms of Service', privacy: 'Privacy Policy', dpa: 'Data Processing Agreement' }[template.policy]
+      return {
+        subject: `We are updating our ${policy}`,
+        intro: [`A new version (${template.version}) of the ${product} ${policy} takes effect on ${formatUtc(template.effectiveAt)}.`, `What changes: ${template.summary}`],
+        action: { label: `Read the new ${policy}`, url: requireWebUrl(template.url) },
+        outro: [`By using ${product} after that date you accept the new version. We will also show this notice when you sign in until you acknowledge it.`],
+      }
+    }
+    case 'data_export_ready':
+      return {
+        subject: template.subject === 'caller' ? `The caller data export you asked for is ready` : `Your ${product} data export is ready`,
+        intro: [
+          template.subject === 'caller'
+            ? `The export of everything ${product} holds about the caller is ready. Download it from the data requests list, where each link works for five minutes.`
+            : `The export of your ${product} account data is ready. Download it from your data requests, where each link works for five minutes.`,
+        ],
+        facts: [`Available until: ${formatUtc(template.expiresAt)}`],
+        outro: ['After that date the archive is deleted; ask for a new export if you need it again.'],
+      }
+    case 'caller_erased':
+      return {
+        subject: `A caller's data was erased from ${template.businessName}`,
+        intro: [
+          `Everything ${product} held about the caller at ${template.businessName} is erased: calls, transcripts, recordings, leads and contacts.`,
+          template.leftInConnectors
+            ? `${plural(template.leftInConnectors, 'record')} delivered to your connected CRMs or webhooks could not be erased there automatically. The data request lists them; remove them in those systems.`
+            : 'Copies delivered to your connected CRMs were erased there too, where their API allows it; the data request lists each one.',
+        ],
+        outro: ['The audit log keeps a record of the erasure, without the caller\'s details.'],
+      }
+    case 'organization_closed':
+      return {
+        subject: `${template.organizationName} was closed on ${product}`,
+        intro: [
+          `An owner closed ${template.organizationName}. Nobody can sign in to it, its API keys and widgets stopped working, and calls to its numbers are no longer answered.`,
+          `Its calls, recordings, transcripts, leads, settings and phone numbers will be deleted for good on ${formatUtc(template.purgeAfter)}. Paid subscriptions end at the close of their current period and are not renewed.`,
+        ],
+        facts: [`Closed: ${formatUtc(template.closedAt)}`, `Deleted on: ${formatUtc(template.purgeAfter)}`],
+        outro: [
+          `Changed your mind? Until then, any owner can reopen it: sign in to ${product} and reopen it from the list of closed organizations. Everything comes back as it was.`,
+          'Invoices and billing records are kept for seven years, as the law requires.',
+        ],
+      }
     case 'low_balance': {
       const then = {
         refuse: 'callers will hear a polite message that the line is unavailable',
@@ -174,6 +230,7 @@ function describeSecurityAlert(alert: Extract<EmailTemplate, { kind: 'security_a
     password_changed: { subject: 'Your password was changed', what: 'The password for your account was just changed.', advice: ifNotYou },
     password_reset: { subject: 'Your password was reset', what: 'The password for your account was just reset with an emailed code.', advice: ifNotYou },
     new_sign_in: { subject: 'New sign-in to your account', what: 'Someone just signed in to your account.', advice: ifNotYou },
+    email_changed: { subject: 'Your email address was changed', what: 'The email address of your account was just changed; this address no longer signs in.', advice: `If this wasn't you, write to us right away${help}.` },
   }[alert.event]
   const facts = [`When: ${formatUtc(alert.occurredAt)}`]
   if (alert.ipAddress) facts.push(`IP address: ${alert.ipAddress}`)

@@ -6,6 +6,7 @@ import { toGlobalId } from '../relay/global-id.ts'
 import { recordingLoaders, type RecordingStore } from './call-recording.loader.ts'
 import { searchQuery } from './lead.resolver.ts'
 import { fromEnum, localId, toEnum, visibleRow } from './support.ts'
+import { stillReaches } from './subscription-access.ts'
 
 type Row = Record<string, any>
 type CallEvent = Extract<DomainEvent, { type: 'call.completed' }>
@@ -70,10 +71,10 @@ function filteredCalls(db: Knex, scope: BusinessScope, filter: CallFilter | null
   return query.select('calls.*')
 }
 
-/** Completed calls of the subscribed business only. mercurius is CommonJS: withFilter hangs off its default export. */
+/** Completed calls of the subscribed business only, while the subscriber may still read them. mercurius is CommonJS: withFilter hangs off its default export. */
 const callEventsOf = mercurius.withFilter(
   (_root, _args, ctx: MercuriusContext) => ctx.pubsub.subscribe('call.completed'),
-  (event: DomainEvent, args: { businessId: string }) => event.businessId === localId(args.businessId, 'Business'),
+  async (event: DomainEvent, args: { businessId: string }, ctx: MercuriusContext) => event.businessId === localId(args.businessId, 'Business') && (await stillReaches(ctx, event.businessId, 'calls:read')),
 )
 
 export const callResolvers: IResolvers = {

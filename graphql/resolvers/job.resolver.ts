@@ -1,18 +1,13 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { AppError, isUuid, JOBS_SCHEMA, UserInputError } from '../../core/index.ts'
+import { isUuid, JOBS_SCHEMA, UserInputError } from '../../core/index.ts'
 import { connectionFromArray, paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
-import { fromEnum, mutation, toEnum } from './support.ts'
+import { fromEnum, mutation, requirePlatformOperator, toEnum } from './support.ts'
 
 type Row = Record<string, any>
 const WAITING = ['created', 'retry']
 
 /** Job queues belong to the platform, not to any customer: only platform operators see them. */
-async function requireOperator(ctx: MercuriusContext): Promise<void> {
-  const { principal } = await ctx.access()
-  if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'Sign in first')
-  const operator = principal.kind === 'user' && (await ctx.db('users').where({ id: principal.userId, platform_operator: true }).first('id'))
-  if (!operator) throw new AppError('FORBIDDEN', 'Only platform operators may see job queues')
-}
+const requireOperator = (ctx: MercuriusContext) => requirePlatformOperator(ctx, 'see job queues')
 
 const jobs = (ctx: MercuriusContext) => ctx.db.withSchema(JOBS_SCHEMA).from('job')
 

@@ -5,6 +5,7 @@ import { rowsById } from '../relay/batch-loaders.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { actingUserId, fromEnum, localId, mutation, toEnum, visibleRow } from './support.ts'
+import { stillReaches } from './subscription-access.ts'
 
 type Row = Record<string, any>
 type LeadEvent = Extract<DomainEvent, { leadId: string }>
@@ -61,10 +62,10 @@ async function publishing<T>(ctx: MercuriusContext, work: (trx: Knex.Transaction
   return result
 }
 
-/** Lead events of the subscribed business only. mercurius is CommonJS: withFilter hangs off its default export. */
+/** Lead events of the subscribed business only, while the subscriber may still read them. mercurius is CommonJS: withFilter hangs off its default export. */
 const leadEventsOf = mercurius.withFilter(
   (_root, _args, ctx: MercuriusContext) => ctx.pubsub.subscribe(['lead.captured', 'lead.updated']),
-  (event: DomainEvent, args: { businessId: string }) => event.businessId === localId(args.businessId, 'Business'),
+  async (event: DomainEvent, args: { businessId: string }, ctx: MercuriusContext) => event.businessId === localId(args.businessId, 'Business') && (await stillReaches(ctx, event.businessId, 'leads:read')),
 )
 
 const enumOrNull = (value: string | null | undefined) => (value == null ? value : fromEnum(value))

@@ -6,6 +6,8 @@ import { callNodeLoaders } from './call.resolver.ts'
 import { leadNodeLoaders } from './lead.resolver.ts'
 import { connectorNodeLoaders } from './connector.resolver.ts'
 import { loadPlanNode } from './plan.resolver.ts'
+import { privacyNodeLoaders } from './privacy.resolver.ts'
+import { policyNodeLoaders } from './policy.resolver.ts'
 
 type NodeLoader = (localId: string, context: MercuriusContext) => Promise<object | null> | object | null
 
@@ -20,6 +22,8 @@ const nodeLoaders: Record<string, NodeLoader> = {
   ...callNodeLoaders,
   ...leadNodeLoaders,
   ...connectorNodeLoaders,
+  ...privacyNodeLoaders,
+  ...policyNodeLoaders,
 }
 
 async function loadNode(globalId: string, context: MercuriusContext): Promise<object | null> {

@@ -47,6 +47,15 @@ export async function actingUserId(ctx: MercuriusContext): Promise<string | null
   return principal.kind === 'user' ? principal.userId : null
 }
 
+/** For what belongs to the platform rather than to a customer (job queues, policy versions); returns the operator's user id. */
+export async function requirePlatformOperator(ctx: MercuriusContext, what: string): Promise<string> {
+  const { principal } = await ctx.access()
+  if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'Sign in first')
+  const operator = principal.kind === 'user' && (await ctx.db('users').where({ id: principal.userId, platform_operator: true }).first('id'))
+  if (!operator) throw new AppError('FORBIDDEN', `Only platform operators may ${what}`)
+  return operator.id as string
+}
+
 /** Who acted, as the audit log records it. */
 export async function auditActor(ctx: MercuriusContext): Promise<AuditEntry['actor']> {
   const principal = (await ctx.access()).principal
