@@ -311,6 +311,8 @@ media('a caller who asks to stop recording gets it stopped, deleted, and the wit
   const consent = await ctx.t.test.db('consent_records as r').join('calls as c', 'c.id', 'r.call_id').where('c.twilio_call_sid', side.sid).first('r.decision', 'r.withdrawn_at')
   assert.is(consent.decision, 'given')
   assert.ok(consent.withdrawn_at)
+  const callId = (await ctx.t.test.db('calls').where({ twilio_call_sid: side.sid }).first('id')).id
+  assert.is((await ctx.t.test.db('audit_log').where({ action: 'consent.withdrawn', target_id: callId })).length, 1, 'the withdrawal is audited once')
   side.send({ event: 'stop', streamSid: 'MZ' })
   await side.closed
   const listed = await ctx.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: key }))

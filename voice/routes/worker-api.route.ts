@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { AppError, digestsEqual, sha256 } from '../../core/index.ts'
+import { AppError, digestsEqual, recordAudit, sha256 } from '../../core/index.ts'
 import { finalizeTestCall, publishCallCompleted } from '../call-status.ts'
 import { createTestCall } from '../test-call.ts'
 import { fallbackCall, transferCall } from '../transfer.ts'
@@ -114,7 +114,12 @@ export async function workerApiRoutes(app: FastifyInstance, options: { twilio: T
       else if (result.status === 'failed') await recording.update({ status: 'failed' })
       else {
         await recording.update({ status: 'deleted', deleted_at: trx.fn.now() })
-        await trx('consent_records').where({ call_id: request.params.callId, decision: 'given' }).update({ withdrawn_at: trx.fn.now() })
+        // Once, however often the worker reports it: the audit entry is the withdrawal's, not the report's.
+        const [withdrawn]: Array<{ business_id: string }> = await trx('consent_records').where({ call_id: request.params.callId, decision: 'given' }).whereNull('withdrawn_at').update({ withdrawn_at: trx.fn.now() }).returning('business_id')
+        if (withdrawn) {
+          const { organization_id: organizationId } = await trx('businesses').where({ id: withdrawn.business_id }).first('organization_id')
+          await recordAudit(trx, { action: 'consent.withdrawn', actor: { type: 'worker', id: null }, organizationId, businessId: withdrawn.business_id, target: { type: 'call', id: request.params.callId }, metadata: { recordingDeleted: true } })
+        }
       }
     })
     return reply.code(204).send()
