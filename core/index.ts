@@ -34,6 +34,6 @@ export { DomainEvents, type DomainEvent, type DomainEventType } from './events/d
 export { recordDeliveries } from './events/outbox.ts'
 export { open, seal, type SealingKey } from './crypto/sealed-box.ts'
 export { JobQueue, JOBS_SCHEMA, type EnqueueOptions, type JobRun } from './jobs/job-queue.ts'
-export { DEAD_LETTER_QUEUE, QUEUES, type JobData, type QueueName } from './jobs/queues.ts'
+export { DEAD_LETTER_QUEUE, QUEUES, SWEEP_QUEUES, type JobData, type QueueName, type SweepQueue } from './jobs/queues.ts'
 export { configuredS3Client, createS3Client } from './storage/object-store.ts'
 export { startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.ts'

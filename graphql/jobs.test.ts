@@ -61,4 +61,19 @@ jobs('an operator lists failed jobs with their error and runs one again', async 
   assert.equal(errorCodes(asCustomer), ['FORBIDDEN'])
 })
 
+jobs('an operator runs a sweep now; only sweeps can be run this way, and only by operators', async (ctx) => {
+  const run = (queue: string, token: string) => graphqlRequest(ctx.t.app, 'mutation($i: RunSweepInput!) { runSweep(input: $i) { job { id queue } userErrors { field code } } }', { i: { queue } }, { token })
+  const since = new Date()
+  const started = await run('retention-sweep', ctx.operator)
+  assert.equal(started.data.runSweep.userErrors, [])
+  assert.is(started.data.runSweep.job.queue, 'retention-sweep')
+  const queued = await ctx.t.test.db.withSchema('pgboss').from('job').where({ name: 'retention-sweep' }).where('created_on', '>=', since)
+  assert.is(queued.length, 1)
+  assert.is((await ctx.t.test.db('audit_log').where({ action: 'job.sweep_started', target_id: 'retention-sweep' })).length, 1)
+
+  assert.equal((await run('lead-extract', ctx.operator)).data.runSweep.userErrors, [{ field: ['input', 'queue'], code: 'INVALID' }], 'a queue whose jobs carry data is not a sweep')
+  assert.equal(errorCodes(await run('retention-sweep', ctx.customer)), ['FORBIDDEN'])
+  assert.is((await ctx.t.test.db.withSchema('pgboss').from('job').where({ name: 'retention-sweep' }).where('created_on', '>=', since)).length, 1, 'refused runs queue nothing')
+})
+
 jobs.run()

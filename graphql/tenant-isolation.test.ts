@@ -108,6 +108,7 @@ const TARGETLESS: Record<string, { reason: string; probe?: string }> = {
   'Query.jobQueues': { reason: 'platform operators only (graphql/jobs.test.ts); holds no tenant data', probe: '{ jobQueues { nodes { name queued } } }' },
   'Query.jobs': { reason: 'platform operators only (graphql/jobs.test.ts); job payloads carry ids only', probe: '{ jobs(queue: "lead-extract", state: CREATED) { nodes { id data } } }' },
   'Mutation.retryJob': { reason: 'platform operators only (graphql/jobs.test.ts)' },
+  'Mutation.runSweep': { reason: 'platform operators only (graphql/jobs.test.ts)' },
   'Mutation.acceptInvitation': { reason: 'needs the invitation token sent to the invitee, and the invitee\'s verified email' },
   'Mutation.requestMyDataExport': { reason: 'exports the caller\'s own data (privacy/user-export.test.ts)', probe: '{ me { dataRequests { nodes { id downloadUrl } } } }' },
   'Mutation.updateMyProfile': { reason: 'changes the caller\'s own profile (privacy/user-rights.test.ts)' },

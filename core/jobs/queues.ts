@@ -59,5 +59,9 @@ export interface JobData {
   'policy-notice': { policyVersionId: string }
 }
 
+/** Periodic sweeps, which carry no data: operators may also run one at any time (runSweep). */
+export const SWEEP_QUEUES = ['lead-reextract-sweep', 'auto-topup-sweep', 'free-allowance-sweep', 'retention-sweep', 'organization-purge-sweep'] as const satisfies ReadonlyArray<{ [Q in QueueName]: JobData[Q] extends Record<string, never> ? Q : never }[QueueName]>
+export type SweepQueue = (typeof SWEEP_QUEUES)[number]
+
 /** Where jobs go when they have used up their retries; admins see and replay them from here. */
 export const DEAD_LETTER_QUEUE = 'dead-letter'

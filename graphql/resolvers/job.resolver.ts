@@ -1,7 +1,7 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { isUuid, JOBS_SCHEMA, UserInputError } from '../../core/index.ts'
+import { isUuid, JOBS_SCHEMA, recordAudit, SWEEP_QUEUES, UserInputError } from '../../core/index.ts'
 import { connectionFromArray, paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
-import { fromEnum, mutation, requirePlatformOperator, toEnum } from './support.ts'
+import { auditActor, fromEnum, mutation, requirePlatformOperator, toEnum } from './support.ts'
 
 type Row = Record<string, any>
 const WAITING = ['created', 'retry']
@@ -58,6 +58,14 @@ export const jobResolvers: IResolvers = {
       if (job.state !== 'failed') throw new UserInputError([{ field: ['input', 'jobId'], code: 'NOT_ALLOWED', message: 'Only failed jobs can be retried' }])
       await ctx.jobs.retry(input.queue, input.jobId)
       return { job: await jobs(ctx).where({ name: input.queue, id: input.jobId }).first() }
+    }),
+    runSweep: mutation(async (input: { queue: string }, ctx) => {
+      await requireOperator(ctx)
+      const queue = SWEEP_QUEUES.find((name) => name === input.queue)
+      if (!queue) throw new UserInputError([{ field: ['input', 'queue'], code: 'INVALID', message: `Sweeps are ${SWEEP_QUEUES.join(', ')}` }])
+      const id = await ctx.jobs.enqueue(queue, {})
+      await recordAudit(ctx.db, { action: 'job.sweep_started', actor: await auditActor(ctx), target: { type: 'queue', id: queue }, metadata: { queued: id !== null } })
+      return { job: id ? await jobs(ctx).where({ name: queue, id }).first() : null }
     }),
   },
 }
