@@ -63,7 +63,8 @@ function filteredCalls(db: Knex, scope: BusinessScope, filter: CallFilter | null
       if (prefix) any.orWhere('calls.from_number', 'like', `${prefix}%`)
       if (tsquery) {
         any.orWhereRaw(`to_tsvector('simple', coalesce(calls.summary, '')) @@ to_tsquery('simple', ?)`, [tsquery])
-        if (readsLeads) any.orWhereExists((q) => q.select(db.raw('1')).from('leads as l').whereRaw('l.call_id = calls.id and l.business_id = calls.business_id').whereRaw(`l.search_vector @@ to_tsquery('simple', ?)`, [tsquery]))
+        // The business named as a constant too: a word most leads share would otherwise plan as a scan of every business's leads.
+        if (readsLeads) any.orWhereExists((q) => q.select(db.raw('1')).from('leads as l').whereRaw('l.call_id = calls.id and l.business_id = calls.business_id').where('l.business_id', scope.businessId).whereRaw(`l.search_vector @@ to_tsquery('simple', ?)`, [tsquery]))
       }
       if (!prefix && !tsquery) any.whereRaw('false')
     })
