@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { type Config, createKnex, type EmbeddedS3, startEmbeddedS3, withStorage, migrateLatest, resolveDatabase, type ResolvedDatabase, resolveDevSecrets, type Role, seedDemo, withDatabaseUrl } from './core/index.ts'
 
-// A second Ctrl-C, or a shutdown stuck this long, ends the process without waiting any more.
+// A second Ctrl-C, or a shutdown stuck this long (past a worker's drain time), ends the process without waiting any more.
 const SHUTDOWN_TIMEOUT_MS = 30_000
 
 const print = (line: string) => process.stdout.write(`${line}\n`)
@@ -56,7 +56,14 @@ export async function startServer(config: Config, role: Role): Promise<FastifyIn
     throw error
   }
   const started = app
-  handleShutdownSignals(async () => {
+  const graceMs = config.http.shutdownGraceSeconds * 1000
+  const drainMs = role === 'api' ? 0 : config.voice.drainSeconds * 1000
+  handleShutdownSignals(graceMs + drainMs + SHUTDOWN_TIMEOUT_MS, async (signal) => {
+    // Readiness fails at once; the instance keeps serving while load balancers notice, then stops
+    // accepting, lets requests in flight finish, and (a worker) lets live calls go on for the drain time.
+    // (Ctrl-C at a terminal has no load balancer to wait for.)
+    started.lifecycle.beginDraining()
+    if (signal === 'SIGTERM') await new Promise((resolve) => setTimeout(resolve, graceMs))
     await started.close()
     await store?.stop()
     await database.embedded?.stop()
@@ -71,7 +78,7 @@ export async function startServer(config: Config, role: Role): Promise<FastifyIn
   return started
 }
 
-function handleShutdownSignals(shutdown: () => Promise<void>): void {
+function handleShutdownSignals(timeoutMs: number, shutdown: (signal: NodeJS.Signals) => Promise<void>): void {
   let shuttingDown = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (shuttingDown) {
@@ -83,9 +90,9 @@ function handleShutdownSignals(shutdown: () => Promise<void>): void {
     const timer = setTimeout(() => {
       print('Shutdown took too long; exiting.')
       process.exit(1)
-    }, SHUTDOWN_TIMEOUT_MS)
+    }, timeoutMs)
     timer.unref()
-    shutdown().then(
+    shutdown(signal).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('Shutdown failed:', error)

@@ -8,7 +8,7 @@ import { stripeWebhookRoute } from './stripe-webhook.route.ts'
 /** The api side: Stripe's webhook, when billing is configured. */
 export async function billingApiPlugin(app: FastifyInstance): Promise<void> {
   const { stripe: settings } = app.config.billing
-  const stripe = createStripe(settings)
+  const stripe = createStripe(settings, (kind) => app.metrics.providerError('stripe', kind))
   if (!stripe || !settings.webhookSecret) {
     app.log.info('STRIPE_SECRET_KEY is not set: billing is off (plans and minutes change only by hand)')
     return
@@ -32,7 +32,7 @@ export async function billingWorkerPlugin(app: FastifyInstance): Promise<void> {
     if (renewed) app.log.info({ renewed }, 'free plan minutes renewed')
   }))
   attach(app.jobs.schedule('free-allowance-sweep', FREE_ALLOWANCE_CRON))
-  const stripe = createStripe(app.config.billing.stripe)
+  const stripe = createStripe(app.config.billing.stripe, (kind) => app.metrics.providerError('stripe', kind))
   if (!stripe) return
   const deps = { db: app.db, jobs: app.jobs, stripe, mailer: app.mailer, billing: app.config.billing, log: app.log }
   attach(app.jobs.work('stripe-event', stripeEventHandler(deps)))

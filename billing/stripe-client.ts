@@ -5,13 +5,13 @@ import type { Config } from '../core/index.ts'
  * The Stripe SDK, aimed at STRIPE_API_URL (Stripe itself, or any server speaking its API); null
  * when billing is off. The SDK retries connection errors, 409s and 5xx (and a 429 only when Stripe
  * says it should) with the same idempotency key; anything else fails the job, which pg-boss retries
- * with backoff.
+ * with backoff. `onError` hears of each failed answer (for metrics).
  */
-export function createStripe(config: Config['billing']['stripe']): Stripe | null {
+export function createStripe(config: Config['billing']['stripe'], onError?: (kind: string) => void): Stripe | null {
   if (!config.secretKey) return null
   const url = new URL(config.apiUrl)
   const protocol = url.protocol === 'http:' ? 'http' : 'https'
-  return new Stripe(config.secretKey, {
+  const stripe = new Stripe(config.secretKey, {
     host: url.hostname,
     port: Number(url.port || (protocol === 'http' ? 80 : 443)),
     protocol,
@@ -19,4 +19,9 @@ export function createStripe(config: Config['billing']['stripe']): Stripe | null
     timeout: 20_000,
     appInfo: { name: 'Answerline' },
   })
+  // Each answer, retries included, is an event; network failures surface as the caller's error instead.
+  if (onError) stripe.on('response', (event: { status?: number }) => {
+    if (event.status !== undefined && event.status >= 400) onError(`http_${Math.floor(event.status / 100)}xx`)
+  })
+  return stripe
 }

@@ -35,6 +35,7 @@ export async function deliveryWorkerPlugin(app: FastifyInstance): Promise<void> 
     publicBaseUrl: app.config.http.publicBaseUrl,
     concurrency: app.config.connectors.deliveryConcurrency,
     log: app.log,
+    metrics: app.metrics,
   })
   app.addHook('onReady', async () => dispatcher.start())
   app.lifecycle.onDrain(() => dispatcher.stop())

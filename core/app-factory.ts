@@ -10,6 +10,7 @@ import { jobsPlugin } from './jobs/jobs.plugin.ts'
 import { lifecyclePlugin } from './lifecycle/lifecycle.plugin.ts'
 import { loggerOptions } from './logging/logger.ts'
 import { mailPlugin } from './mail/index.ts'
+import { metricsPlugin } from './metrics/metrics.plugin.ts'
 import { widgetHostPlugin } from './web/widget-host.plugin.ts'
 
 /** A domain's contribution to the app: registered for the roles it serves. */
@@ -41,6 +42,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     bodyLimit: 1_048_576,
     // Behind a load balancer the client address comes from X-Forwarded-For; rate limits key on it.
     trustProxy: config.trustProxy,
+    // While it drains the app answers what still reaches it (see the lifecycle plugin) and /readyz
+    // says why it is unavailable; Fastify's blanket 503 would cut off a draining worker's own calls.
+    return503OnClosing: false,
   })
   if (config.auth.jwtKeys.length === 0 || !config.auth.pepper || !config.twilio.authToken || !config.voice.workerSecret) {
     throw new Error('secrets must be resolved (resolveDevSecrets) before the app is built')
@@ -55,7 +59,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   })
 
   await app.register(configPlugin, { config })
-  await app.register(dbPlugin)
+  await app.register(dbPlugin, { role })
+  // Before any route, so its timing hook covers every route of every domain.
+  await app.register(metricsPlugin)
   await app.register(jobsPlugin, { supervise: role !== 'api' })
   await app.register(lifecyclePlugin)
   await app.register(eventsPlugin)
@@ -67,7 +73,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     // Drain before the sockets close, so subscribers and live calls hear about the shutdown.
     preClose: async function closeSockets(this: FastifyInstance) {
       await app.lifecycle.drain()
-      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      // 1012 Service Restart: graphql-ws and browsers take it as "reconnect", which reaches a ready instance.
+      for (const client of this.websocketServer.clients) client.close(1012, 'service restart: reconnect')
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()))
     },
   })

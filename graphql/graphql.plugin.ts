@@ -4,7 +4,7 @@ import cors from '@fastify/cors'
 import mercurius, { type IResolvers } from 'mercurius'
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases'
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives'
-import { createContext, withPrincipal } from './context.ts'
+import { createContext, readFromReplicaWhenReadOnly, withPrincipal } from './context.ts'
 import { formatExecutionErrors, subscriptionError } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
@@ -91,11 +91,11 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
   await app.register(cors, { origin: [...allowedOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'accept'], credentials: false, maxAge: 600 })
 
   const schema = buildApiSchema()
-  const twilio = createTwilioClient(app.config.twilio)
+  const twilio = createTwilioClient(app.config.twilio, (kind) => app.metrics.providerError('twilio', kind))
   const numbers = () => ({ db: app.db, twilio, publicBaseUrl: app.config.http.publicBaseUrl })
   const registry = createConnectorRegistry(app.config)
   const connectorAdmin = () => ({ db: app.db, config: app.config, registry })
-  const stripe = createStripe(app.config.billing.stripe)
+  const stripe = createStripe(app.config.billing.stripe, (kind) => app.metrics.providerError('stripe', kind))
   const billing = () => ({ db: app.db, stripe, config: app.config })
   // Recording links are signed with the store's credentials; no store, no links.
   const s3 = configuredS3Client(app.config)
@@ -168,6 +168,7 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     }
     const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
     if (principal) Object.assign(context, withPrincipal(context, principal))
+    readFromReplicaWhenReadOnly(app, context, document)
     const access = await context.access()
     const credential = principalId(access.principal) ?? `ip:${context.client.ip ?? 'unknown'}`
     context.cost = budget.charge(credential, estimateQueryCost(schema, document, variables as Record<string, unknown>))

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { DomainEvents, JobData, JobQueue, JobRun, Knex } from '../core/index.ts'
+import type { AppMetrics, DomainEvents, JobData, JobQueue, JobRun, Knex } from '../core/index.ts'
 import { extractFallbackLead } from './extraction/fallback-extractor.ts'
 import { captureFieldSchema, type CallFacts, type CaptureField, type TranscriptLine } from './extraction/lead-fields.ts'
 import { ModelExtractionFailed, type ModelExtractor } from './extraction/model-extractor.ts'
@@ -15,6 +15,7 @@ export interface ExtractionDeps {
   /** Null when OpenAI is not configured: every lead then comes from the fallback extractor. */
   extractor: ModelExtractor | null
   log: FastifyBaseLogger
+  metrics?: AppMetrics
 }
 
 // The media worker saves the last transcript lines and then reports the stream's end; Twilio's
@@ -59,6 +60,7 @@ export function extractLeadHandler(deps: ExtractionDeps) {
     const event = await deps.db.transaction((trx) => saveExtraction(trx, call, extraction, facts.captureFields))
     if (event) await deps.events.publish(event)
     if (failure) {
+      deps.metrics?.providerError('openai_extraction', failure.kind)
       deps.log.warn({ callId: call.id, kind: failure.kind, attempt: job.retryCount }, 'lead extraction fell back: %s', failure.message)
       if (failure.kind !== 'refused') throw failure
     }

@@ -13,7 +13,7 @@ export async function leadWorkersPlugin(app: FastifyInstance): Promise<void> {
   if (!extractor) app.log.info('OPENAI_API_KEY is not set: leads are extracted by the deterministic fallback')
   // Workers attach once the queue has started; a database that is down at boot only delays them.
   const attach = (attaching: Promise<void>) => attaching.catch((error: unknown) => app.log.error({ err: error }, 'lead job runner not attached'))
-  attach(app.jobs.work('lead-extract', extractLeadHandler({ db: app.db, jobs: app.jobs, events: app.events, extractor, log: app.log })))
+  attach(app.jobs.work('lead-extract', extractLeadHandler({ db: app.db, jobs: app.jobs, events: app.events, extractor, log: app.log, metrics: app.metrics })))
   if (extractor) {
     attach(
       app.jobs.work('lead-reextract-sweep', async () => {

@@ -11,8 +11,8 @@ const PURGE_CRON = '41 * * * *'
 
 /** The closure's jobs, in worker instances: the hourly purge, and Stripe subscriptions following closures and reopenings. */
 export function attachClosureJobs(app: FastifyInstance, storage: ObjectStorage, attach: Attach): void {
-  const stripe = createStripe(app.config.billing.stripe)
-  const numbers = { db: app.db, twilio: createTwilioClient(app.config.twilio), publicBaseUrl: app.config.http.publicBaseUrl }
+  const stripe = createStripe(app.config.billing.stripe, (kind) => app.metrics.providerError('stripe', kind))
+  const numbers = { db: app.db, twilio: createTwilioClient(app.config.twilio, (kind) => app.metrics.providerError('twilio', kind)), publicBaseUrl: app.config.http.publicBaseUrl }
   attach('organization-subscriptions', app.jobs.work('organization-subscriptions', async (job) => void (await syncClosureSubscriptions({ db: app.db, stripe, log: app.log }, job.data.organizationId))))
   attach('organization-purge-sweep', app.jobs.work('organization-purge-sweep', async () => {
     const purged = await purgeClosedOrganizations({ db: app.db, storage, numbers, stripe, log: app.log })

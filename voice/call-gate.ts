@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import { planIncludes, PLANS, queryPrepared, type PlanKey } from '../core/index.ts'
+import { planIncludes, PLANS, queryPrepared, type AppMetrics, type PlanKey } from '../core/index.ts'
 import { isOpen, type WorkingHours } from './working-hours.ts'
 
 export type RefusalReason = 'organization_inactive' | 'subscription_invalid' | 'no_minutes' | 'blocked'
@@ -28,6 +28,13 @@ export type GateDecision =
   | { kind: 'forward'; callId: string; agent: CallAgent; forwardingNumber: string; outOfMinutes?: string }
   | { kind: 'take_message'; callId: string; agent: CallAgent; businessName: string; outOfMinutes?: string }
   | { kind: 'answer'; callId: string; businessId: string; agent: CallAgent; reservedMinutes: number; lowBalance: boolean }
+
+/** Counts an inbound call's decision: started (answered, forwarded, message) or refused with its reason. */
+export function observeGateDecision(metrics: AppMetrics, decision: GateDecision): void {
+  if (decision.kind === 'unknown_number') metrics.call('refused', 'unknown_number')
+  else if (decision.kind === 'refused') metrics.call('refused', decision.reason)
+  else metrics.call('started', decision.kind)
+}
 
 // Owners are warned when a fifth of the period's minutes is left, and at ten minutes at the latest.
 const LOW_BALANCE_SHARE = 0.2

@@ -9,6 +9,8 @@ const LIVE_STATUSES: Record<string, string> = { queued: 'ringing', initiated: 'r
 export interface FinalizedCall {
   callId: string
   businessId: string
+  /** The final status (completed, busy, no_answer, ...; refused stays refused): a metrics label. */
+  status: string
 }
 
 export type StatusOutcome = { kind: 'applied' | 'ignored' | 'unknown_call' } | ({ kind: 'finalized' } & FinalizedCall)
@@ -35,7 +37,7 @@ export async function applyCallStatus(db: Knex, jobs: JobQueue, update: { callSi
       return { kind: 'applied' }
     }
     await finalizeCall(trx, jobs, call, final, update.durationSeconds ?? 0, update.sequenceNumber)
-    return { kind: 'finalized', callId: call.id, businessId: call.business_id }
+    return { kind: 'finalized', callId: call.id, businessId: call.business_id, status: call.status === 'refused' ? 'refused' : final }
   })
 }
 
@@ -78,7 +80,7 @@ export async function finalizeTestCall(db: Knex, jobs: JobQueue, callId: string,
     const call = await trx('calls').where({ id: callId, direction: 'test' }).forUpdate().first()
     if (!call || call.ended_at) return null
     await finalizeCall(trx, jobs, call, 'completed', durationSeconds)
-    return { callId: call.id, businessId: call.business_id }
+    return { callId: call.id, businessId: call.business_id, status: 'completed' }
   })
 }
 
@@ -88,6 +90,7 @@ export async function finalizeTestCall(db: Knex, jobs: JobQueue, callId: string,
  * publication is logged and the webhook still succeeds (a retry would find the call final).
  */
 export async function publishCallCompleted(app: FastifyInstance, call: FinalizedCall): Promise<void> {
+  app.metrics.call('completed', call.status)
   try {
     await app.events.publish({ type: 'call.completed', businessId: call.businessId, callId: call.callId })
   } catch (error) {

@@ -9,7 +9,7 @@ import { createTwilioClient } from './twilio/twilio-client.ts'
  * requests (bearer secret), each in its own encapsulated context so neither check leaks.
  */
 export const voicePlugin: FastifyPluginAsync = async (app) => {
-  const twilio = createTwilioClient(app.config.twilio)
+  const twilio = createTwilioClient(app.config.twilio, (kind) => app.metrics.providerError('twilio', kind))
   await app.register(async (webhooks) => {
     await webhooks.register(formbody)
     await twilioWebhookRoutes(webhooks)

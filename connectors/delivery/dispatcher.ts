@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { AppError, enforceRateLimits, type Knex, type Mailer, type SealingKey } from '../../core/index.ts'
+import { AppError, enforceRateLimits, type AppMetrics, type Knex, type Mailer, type SealingKey } from '../../core/index.ts'
 import { ConnectorError, type DeliveryEvent, type DeliveryReceipt } from '../connector.ts'
 import { connectorContext } from '../connector-store.ts'
 import type { ConnectorRegistry } from '../registry.ts'
@@ -29,6 +29,8 @@ export interface DispatcherDeps {
   publicBaseUrl: string
   concurrency: number
   log: FastifyBaseLogger
+  /** Counts attempts by connector kind and outcome; optional for callers that run a dispatcher by hand. */
+  metrics?: AppMetrics
 }
 
 /**
@@ -137,7 +139,10 @@ export class DeliveryDispatcher {
   async #attempt(delivery: Row, connectorRow: Row | null, event: DeliveryEvent | null, previousExternalId: string | null): Promise<void> {
     const { db, registry, keys } = this.#deps
     const started = Date.now()
-    const finish = (outcome: DeliveryReceipt | ConnectorError) => this.#writer.add({ delivery, connector: connectorRow, latencyMs: Date.now() - started, outcome })
+    const finish = (outcome: DeliveryReceipt | ConnectorError) => {
+      this.#observe(connectorRow?.kind ?? null, outcome)
+      this.#writer.add({ delivery, connector: connectorRow, latencyMs: Date.now() - started, outcome })
+    }
     if (!connectorRow || connectorRow.status !== 'active') return finish(new ConnectorError('rejected', `the connector is ${connectorRow?.status ?? 'gone'}`, { retryable: false }))
     if (!event) return finish(new ConnectorError('rejected', 'the call or lead no longer exists', { retryable: false }))
     try {
@@ -155,6 +160,13 @@ export class DeliveryDispatcher {
       if (!(error instanceof ConnectorError)) this.#deps.log.warn({ err: error, deliveryId: delivery.id }, 'connector failed unexpectedly')
       finish(error instanceof ConnectorError ? error : new ConnectorError('unavailable', (error as Error).message ?? String(error), { cause: error }))
     }
+  }
+
+  #observe(kind: string | null, outcome: DeliveryReceipt | ConnectorError): void {
+    const metrics = this.#deps.metrics
+    if (!metrics) return
+    metrics.delivery(kind ?? 'unknown', outcome instanceof ConnectorError ? outcome.code : 'delivered')
+    if (outcome instanceof ConnectorError && (kind === 'hubspot' || kind === 'salesforce' || kind === 'webhook')) metrics.providerError(kind, outcome.code)
   }
 
   /** A vendor limit of ours says wait: try later without counting an attempt. */

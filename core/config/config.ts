@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 
 /** Every deployment variable Answerline reads; the README documents each one. */
-const envSchema = z.object({
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).optional(),
+  DATABASE_REPLICA_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   MIGRATE_ON_START: z.stringbool().default(true),
@@ -40,6 +43,7 @@ const envSchema = z.object({
   WORKER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   CALL_RESERVATION_MINUTES: z.coerce.number().int().min(1).max(240).default(10),
   CALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  WORKER_DRAIN_SECONDS: z.coerce.number().min(0).max(3600).default(120),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_REALTIME_URL: z.url({ protocol: /^wss?$/ }).default('wss://api.openai.com/v1/realtime'),
   OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
@@ -64,6 +68,8 @@ const envSchema = z.object({
   JOBS_EXPIRE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   API_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_CHANNEL_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1 to 64 letters, digits or :._-').default('answerline:'),
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').default('answerline'),
@@ -86,12 +92,18 @@ export type Role = 'api' | 'worker' | 'all'
 
 export interface Config {
   readonly env: 'development' | 'test' | 'production'
-  readonly http: { readonly host: string; readonly port: number; readonly publicBaseUrl: string }
+  /** shutdownGraceSeconds: after SIGTERM, how long the instance reports draining but still serves, so load balancers notice. */
+  readonly http: { readonly host: string; readonly port: number; readonly publicBaseUrl: string; readonly shutdownGraceSeconds: number }
   readonly log: { readonly level: string }
+  /** Bearer token for GET /metrics; null means only direct loopback or private-network clients may read it. */
+  readonly metrics: { readonly token: string | null }
   /** `url` null means: start the embedded PostgreSQL under `embedded.dataDir`. */
   readonly database: {
     readonly url: string | null
-    readonly poolMax: number
+    /** Connections per process; null means the role's default (see poolSizeFor). */
+    readonly poolMax: number | null
+    /** A read replica for read-only GraphQL queries; null sends everything to the primary. */
+    readonly replicaUrl: string | null
     readonly migrateOnStart: boolean
     readonly embedded: { readonly dataDir: string; readonly port: number }
   }
@@ -125,6 +137,8 @@ export interface Config {
     readonly callTokenTtlSeconds: number
     /** Where the media worker reaches the api (it holds no database credentials of its own). */
     readonly apiInternalUrl: string
+    /** On shutdown, how long a worker lets live calls go on before it ends them with a goodbye. */
+    readonly drainSeconds: number
   }
   readonly openai: {
     readonly apiKey: string | null
@@ -148,6 +162,8 @@ export interface Config {
     readonly deliveryConcurrency: number
   }
   /** The PostgreSQL job queue (pg-boss) the worker role runs. */
+  /** Where domain events and GraphQL subscriptions fan out across instances; `url` null means in-process only. */
+  readonly redis: { readonly url: string | null; readonly channelPrefix: string }
   readonly jobs: {
     /** Jobs of one queue a worker runs at once. */
     readonly concurrency: number
@@ -223,11 +239,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       host: e.HOST,
       port: e.PORT,
       publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
+      shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     },
     log: { level: e.LOG_LEVEL },
+    metrics: { token: e.METRICS_TOKEN ?? null },
     database: {
       url: e.DATABASE_URL ?? null,
-      poolMax: e.DATABASE_POOL_MAX,
+      poolMax: e.DATABASE_POOL_MAX ?? null,
+      replicaUrl: e.DATABASE_REPLICA_URL ?? null,
       migrateOnStart: e.MIGRATE_ON_START,
       embedded: { dataDir: e.DATA_DIR, port: e.EMBEDDED_POSTGRES_PORT },
     },
@@ -254,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       workerSecret: e.WORKER_SECRET ?? null,
       reservationMinutes: e.CALL_RESERVATION_MINUTES,
       callTokenTtlSeconds: e.CALL_TOKEN_TTL_SECONDS,
+      drainSeconds: e.WORKER_DRAIN_SECONDS,
       apiInternalUrl: (e.API_INTERNAL_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     },
     openai: {
@@ -286,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }),
       graceDays: e.BILLING_GRACE_DAYS,
     },
+    redis: { url: e.REDIS_URL ?? null, channelPrefix: e.REDIS_CHANNEL_PREFIX },
     jobs: { concurrency: e.JOBS_CONCURRENCY, expireSeconds: e.JOBS_EXPIRE_SECONDS, pollSeconds: e.JOBS_POLL_SECONDS },
     storage: {
       endpoint: e.S3_ENDPOINT ?? null,

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import mqemitter, { type Message, type MQEmitter } from 'mqemitter'
+import { redisEmitter } from './redis-emitter.ts'
 
 /** Something that happened to a business's data that other parts (subscriptions, connectors) react to. */
 export type DomainEvent =
@@ -8,6 +9,10 @@ export type DomainEvent =
   | { type: 'call.completed'; businessId: string; callId: string }
 
 export type DomainEventType = DomainEvent['type']
+
+// With Redis these, and only these, topics cross instances. Events carry ids and field names,
+// never a caller's details, so nothing personal passes through Redis.
+const SHARED_TOPICS: Record<DomainEventType, true> = { 'lead.captured': true, 'lead.updated': true, 'call.completed': true }
 
 /**
  * Domain events, published after the transaction that caused them commits. They travel on an
@@ -45,9 +50,11 @@ declare module 'fastify' {
 
 export const eventsPlugin = fp(
   async (app) => {
-    const events = new DomainEvents()
+    const { url, channelPrefix } = app.config.redis
+    const onError = (error: Error) => app.log.warn({ err: error }, 'redis connection problem; events wait or fail until it reconnects')
+    const events = new DomainEvents(url ? redisEmitter({ url, channelPrefix, sharedTopics: new Set(Object.keys(SHARED_TOPICS)), onError }) : mqemitter())
     app.decorate('events', events)
     app.addHook('onClose', () => new Promise<void>((resolve) => events.emitter.close(() => resolve())))
   },
-  { name: 'events' },
+  { name: 'events', dependencies: ['config'] },
 )

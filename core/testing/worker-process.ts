@@ -20,14 +20,20 @@ export function processEnvironment(databaseUrl: string, dataDir: string, extra: 
   }
 }
 
+/** Starts `answerline start --role worker` (see startProcess). */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv, port?: number): Promise<{ worker: ChildProcess; port: number }> {
+  const { child, port: listenOn } = await startProcess('worker', env, port)
+  return { worker: child, port: listenOn }
+}
+
 /**
- * Starts `answerline start --role worker` on a port of its own and waits until it is ready. Its
+ * Starts `answerline start --role <role>` on a port of its own and waits until it is ready. Its
  * "listening" line is awaited first: another process that happened to take the port would
  * otherwise answer /readyz for it. Resolves with the process and its port.
  */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv, port?: number): Promise<{ worker: ChildProcess; port: number }> {
+export async function startProcess(role: 'api' | 'worker' | 'all', env: NodeJS.ProcessEnv, port?: number, timeoutMs = START_TIMEOUT_MS): Promise<{ child: ChildProcess; port: number }> {
   const listenOn = port ?? (await freePort())
-  const worker = spawn(process.execPath, ['cli.ts', 'start', '--role', 'worker'], {
+  const worker = spawn(process.execPath, ['cli.ts', 'start', '--role', role], {
     cwd: ROOT,
     env: { ...env, PORT: String(listenOn), PUBLIC_BASE_URL: `http://127.0.0.1:${listenOn}` },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -36,11 +42,11 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, port?: number):
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000))
   worker.stdout?.on('data', keep)
   worker.stderr?.on('data', keep)
-  const deadline = Date.now() + START_TIMEOUT_MS
+  const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline && worker.exitCode === null) {
     if (output.includes('is listening')) {
       try {
-        if ((await fetch(`http://127.0.0.1:${listenOn}/readyz`)).status === 200) return { worker, port: listenOn }
+        if ((await fetch(`http://127.0.0.1:${listenOn}/readyz`)).status === 200) return { child: worker, port: listenOn }
       } catch {
         // not answering yet
       }
@@ -48,7 +54,7 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, port?: number):
     await sleep(100)
   }
   await killProcess(worker)
-  throw new Error(`the worker did not start (exit ${worker.exitCode ?? worker.signalCode}): ${output.slice(-2_000)}`)
+  throw new Error(`the ${role} process did not start (exit ${worker.exitCode ?? worker.signalCode}): ${output.slice(-2_000)}`)
 }
 
 /** SIGKILL: no shutdown code runs, as when a machine dies. */

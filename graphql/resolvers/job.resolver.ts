@@ -1,10 +1,9 @@
 import type { IResolvers, MercuriusContext } from 'mercurius'
-import { isUuid, JOBS_SCHEMA, recordAudit, SWEEP_QUEUES, UserInputError } from '../../core/index.ts'
+import { isUuid, jobQueueStats, JOBS_SCHEMA, recordAudit, SWEEP_QUEUES, UserInputError } from '../../core/index.ts'
 import { connectionFromArray, paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { auditActor, fromEnum, mutation, requirePlatformOperator, toEnum } from './support.ts'
 
 type Row = Record<string, any>
-const WAITING = ['created', 'retry']
 
 /** Job queues belong to the platform, not to any customer: only platform operators see them. */
 const requireOperator = (ctx: MercuriusContext) => requirePlatformOperator(ctx, 'see job queues')
@@ -15,28 +14,12 @@ export const jobResolvers: IResolvers = {
   Query: {
     async jobQueues(_root, args: ConnectionArgs, ctx) {
       await requireOperator(ctx)
-      const queues: Row[] = await ctx.db.withSchema(JOBS_SCHEMA).from('queue').orderBy('name').select('name')
-      const counts: Row[] = await jobs(ctx)
-        .select('name')
-        .select(ctx.db.raw('count(*) filter (where state = any(?)) as queued', [WAITING]))
-        .select(ctx.db.raw(`count(*) filter (where state = 'active') as active`))
-        .select(ctx.db.raw(`count(*) filter (where state = 'failed') as failed`))
-        .select(ctx.db.raw('min(created_on) filter (where state = any(?)) as oldest', [WAITING]))
-        .groupBy('name')
-      const byName = new Map(counts.map((c) => [c.name, c]))
-      const rows = queues.map((q) => ({ name: q.name, ...byName.get(q.name) }))
-      return connectionFromArray(rows, args)
+      return connectionFromArray(await jobQueueStats(ctx.db), args)
     },
     async jobs(_root, args: ConnectionArgs & { queue: string; state: string }, ctx) {
       await requireOperator(ctx)
       return paginateQuery(jobs(ctx).where({ name: args.queue, state: fromEnum(args.state) }), args, { column: 'created_on', direction: 'desc' })
     },
-  },
-  JobQueue: {
-    queued: (q: Row) => Number(q.queued ?? 0),
-    active: (q: Row) => Number(q.active ?? 0),
-    failed: (q: Row) => Number(q.failed ?? 0),
-    oldestQueuedAt: (q: Row) => q.oldest ?? null,
   },
   Job: {
     queue: (j: Row) => j.name,

@@ -56,7 +56,7 @@ export function privacyResolvers(store: ObjectStorage): IResolvers {
         const scope = await (await ctx.access()).requireBusiness(b.id, 'business:manage')
         const caller = await callerOrBadInput(ctx, scope.businessId, args)
         const found = await findCallerData(ctx.db, scope.businessId, caller)
-        await recordAudit(ctx.db, {
+        await recordAudit(ctx.primary, {
           action: 'caller.searched',
           actor: await auditActor(ctx),
           organizationId: scope.organizationId,

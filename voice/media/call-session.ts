@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import WebSocket from 'ws'
 import { verifyCallToken, type CallTokenClaims } from '../call-token.ts'
 import type { S3Client } from '@aws-sdk/client-s3'
+import type { AppMetrics } from '../../core/index.ts'
 import type { AgentContext } from './instructions.ts'
 import { connectRealtime, sessionUpdate, type RealtimeSettings } from './realtime-session.ts'
 import { CallQuality } from './call-quality.ts'
@@ -36,7 +37,8 @@ export class CallSession {
   readonly #twilio: WebSocket
   readonly #api: WorkerApi
   readonly #settings: SessionSettings
-  readonly #log: FastifyBaseLogger
+  #log: FastifyBaseLogger
+  readonly #metrics: AppMetrics
   #model: WebSocket | null = null
   #modelReady = false
   #pendingAudio: string[] = []
@@ -45,6 +47,7 @@ export class CallSession {
   #transcript: TranscriptBuffer | null = null
   #startedAt = 0
   #ended = false
+  #ending: Promise<void> | null = null
   #timers: NodeJS.Timeout[] = []
   #limitWarningDue = false
   #recorder: StereoRecorder | null = null
@@ -64,14 +67,15 @@ export class CallSession {
   readonly #testCall: boolean
   #live: LiveTranscript | null = null
 
-  constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger; testCall?: boolean }) {
+  constructor(twilio: WebSocket, deps: { api: WorkerApi; settings: SessionSettings; log: FastifyBaseLogger; metrics: AppMetrics; testCall?: boolean }) {
     this.#twilio = twilio
     this.#testCall = deps.testCall === true
     this.#api = deps.api
     this.#settings = deps.settings
     this.#log = deps.log
+    this.#metrics = deps.metrics
     twilio.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.#onTwilioMessage(data.toString())
+      if (!isBinary) this.#onTwilioMessage(data.toString(), performance.now())
     })
     twilio.on('close', () => void this.end('twilio_closed'))
     twilio.on('error', (error) => this.#log.warn({ err: error }, 'twilio socket error'))
@@ -81,14 +85,16 @@ export class CallSession {
     return this.#claims?.callId ?? null
   }
 
-  #onTwilioMessage(text: string): void {
+  #onTwilioMessage(text: string, arrivedAt: number): void {
     const frame = readTwilioFrame(text)
     if (!frame) return
     switch (frame.event) {
       case 'media':
         this.#recorder?.writeCaller(frame.payload, frame.timestampMs)
-        if (this.#modelReady) this.#model?.send(`{"type":"input_audio_buffer.append","audio":"${frame.payload}"}`)
-        else if (!this.#ended && this.#pendingAudio.length < PENDING_AUDIO_FRAMES) this.#pendingAudio.push(frame.payload)
+        if (this.#modelReady && this.#model) {
+          this.#model.send(`{"type":"input_audio_buffer.append","audio":"${frame.payload}"}`)
+          this.#metrics.relay.callerToModel.observe((performance.now() - arrivedAt) / 1000)
+        } else if (!this.#ended && this.#pendingAudio.length < PENDING_AUDIO_FRAMES) this.#pendingAudio.push(frame.payload)
         return
       case 'start':
         if (this.#testCall) void this.#startTestCall(frame.streamSid, frame.customParameters)
@@ -137,6 +143,9 @@ export class CallSession {
       this.#twilio.close(1008, 'invalid call token')
       return
     }
+    // Every line this call logs from here on carries its id, so one search follows it through worker and api.
+    this.#log = this.#log.child({ callId: this.#claims.callId })
+    this.#log.info({ testCall: this.#testCall }, 'media stream started')
     this.#streamSid = streamSid
     this.#startedAt = performance.now()
     if (this.#testCall) this.#live = new LiveTranscript(this.#twilio, streamSid)
@@ -178,6 +187,7 @@ export class CallSession {
         await this.#api.recordingFinished(callId, { status: 'complete', ...(await recorder.finish()) })
       }
     } catch (error) {
+      this.#metrics.providerError('s3', 'recording_failed')
       this.#log.error({ err: error, callId }, 'recording could not be finished')
       await this.#api.recordingFinished(callId, { status: 'failed' }).catch(() => {})
     }
@@ -185,14 +195,18 @@ export class CallSession {
 
   async #openModel(context: AgentContext, resumed = false): Promise<void> {
     this.#context = context
-    const model = await connectRealtime(this.#settings)
+    const model = await connectRealtime(this.#settings).catch((error: unknown) => {
+      this.#metrics.providerError('openai_realtime', 'connect_failed')
+      throw error
+    })
     this.#model = model
-    model.on('message', (data: Buffer) => this.#onModelMessage(data.toString()))
+    model.on('message', (data: Buffer) => this.#onModelMessage(data.toString(), performance.now()))
     model.on('close', () => {
       if (this.#model === model && !this.#ended) void this.#onModelLost()
     })
     model.on('error', (error) => {
       this.#quality.modelErrors++
+      this.#metrics.providerError('openai_realtime', 'socket_error')
       this.#log.warn({ err: error, callId: this.callId }, 'model socket error')
     })
     const mode = this.#claims?.mode ?? 'conversation'
@@ -227,13 +241,13 @@ export class CallSession {
         this.#log.warn({ err: error, callId: this.callId }, 'model reconnect failed')
       }
     }
-    await this.#api.fallback(this.#claims?.callSid ?? '').catch((error: unknown) => this.#log.error({ err: error, callId: this.callId }, 'fallback failed'))
+    await this.#api.fallback(this.#claims?.callSid ?? '', this.callId).catch((error: unknown) => this.#log.error({ err: error, callId: this.callId }, 'fallback failed'))
     await this.end('model_lost')
   }
 
-  #onModelMessage(text: string): void {
+  #onModelMessage(text: string, arrivedAt: number): void {
     if (text.startsWith(AUDIO_DELTA_PREFIX)) {
-      this.#relayAudio(text)
+      this.#relayAudio(text, arrivedAt)
       return
     }
     let event: any
@@ -244,7 +258,7 @@ export class CallSession {
     }
     switch (event?.type) {
       case 'response.output_audio.delta':
-        this.#relayAudio(text, event)
+        this.#relayAudio(text, arrivedAt, event)
         return
       case 'input_audio_buffer.speech_started':
         this.#bargeIn()
@@ -274,13 +288,14 @@ export class CallSession {
         return
       case 'error':
         this.#quality.modelErrors++
+        this.#metrics.providerError('openai_realtime', String(event.error?.type ?? 'error'))
         this.#log.warn({ callId: this.callId, error: event.error?.code ?? event.error?.type }, 'model reported an error')
         return
     }
   }
 
   /** Forwards one chunk of the agent's audio, followed by a mark that Twilio echoes once it is played. */
-  #relayAudio(text: string, parsed?: { item_id?: string; delta?: string }): void {
+  #relayAudio(text: string, arrivedAt: number, parsed?: { item_id?: string; delta?: string }): void {
     const delta = parsed?.delta ?? between(text, '"delta":"', '"')
     const itemId = parsed?.item_id ?? between(text, '"item_id":"', '"')
     if (!delta || !itemId || !this.#streamSid) return
@@ -297,6 +312,7 @@ export class CallSession {
     this.#twilio.send(mediaMessage(this.#streamSid, delta))
     this.#twilio.send(markMessage(this.#streamSid, `${itemId}:${Math.round(item.sentMs)}`))
     raw?.uncork()
+    this.#metrics.relay.modelToCaller.observe((performance.now() - arrivedAt) / 1000)
   }
 
   /**
@@ -328,7 +344,7 @@ export class CallSession {
         break
       case 'escalate_to_human':
         try {
-          await this.#api.transfer(this.#claims?.callSid ?? '', String(args.reason ?? 'caller asked for a person'))
+          await this.#api.transfer(this.#claims?.callSid ?? '', String(args.reason ?? 'caller asked for a person'), this.callId)
           output = { ok: true, note: 'The transfer is under way; tell the caller you are connecting them.' }
         } catch {
           output = { ok: false, note: 'Nobody can take the call; offer to take a message.' }
@@ -383,15 +399,35 @@ export class CallSession {
     return this.#startedAt ? performance.now() - this.#startedAt : 0
   }
 
-  /** Ends the call once: closes both sockets, saves the rest of the transcript and the quality figures. */
-  async end(reason: string): Promise<void> {
-    if (this.#ended) return
+  /**
+   * Ends a call the worker cannot keep (it is shutting down): the agent apologises and asks the
+   * caller to call back, and the call ends once that has had time to play.
+   */
+  async goodbye(reason: string, playMs: number): Promise<void> {
+    if (this.#ended) return this.#ending ?? Promise.resolve()
+    if (this.#modelReady) {
+      this.#sendModel({ type: 'response.create', response: { instructions: 'Apologise briefly: the line has to close now. Ask the caller to call back in a minute, then say goodbye.' } })
+      await new Promise((resolve) => setTimeout(resolve, playMs))
+    }
+    return this.end(reason)
+  }
+
+  /** Ends the call once: closes both sockets, saves the rest of the transcript and the quality figures. Later calls wait for the first. */
+  end(reason: string): Promise<void> {
+    // A stream refused at its start message was already closed, with nothing to save.
+    if (this.#ended && !this.#ending) return Promise.resolve()
+    this.#ending ??= this.#finish(reason)
+    return this.#ending
+  }
+
+  async #finish(reason: string): Promise<void> {
     this.#ended = true
     for (const timer of this.#timers) clearTimeout(timer)
     this.#model?.close()
     if (this.#twilio.readyState === WebSocket.OPEN) this.#twilio.close(1000, reason)
     const callId = this.callId
     if (!callId) return
+    this.#log.info({ reason, durationMs: Math.round(this.#elapsed()) }, 'media stream ended')
     await this.#stopRecording('finished')
     await this.#transcript?.close()
     if (this.#testCall) await this.#api.endTestCall(callId, Math.ceil(this.#elapsed() / 1000)).catch((error: unknown) => this.#log.warn({ err: error, callId }, 'test call end not reported'))

@@ -1,15 +1,20 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsync } from 'fastify'
+import type { WebSocket } from 'ws'
 import twilio from 'twilio'
 import { configuredS3Client } from '../../core/index.ts'
 import { VOICE_PATHS } from '../twiml.ts'
 import { CallSession } from './call-session.ts'
 import { WorkerApi } from './worker-api.ts'
 
+// The goodbye the agent says when the drain time is over, given this long to play.
+const GOODBYE_PLAY_MS = 4_000
+
 /**
  * The media worker's endpoint: Twilio opens a WebSocket to /voice/stream for each answered call.
  * The upgrade request carries X-Twilio-Signature over the stream URL; the call itself is
- * authenticated by the signed call token in the start message. Live sessions are ended politely
- * when the worker drains.
+ * authenticated by the signed call token in the start message. When the worker drains, live calls
+ * may go on for the drain time, and are then ended politely.
  */
 export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
   const { config } = app
@@ -26,7 +31,8 @@ export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
     transcribeModel: config.openai.transcribeModel,
     openaiApiKey: config.openai.apiKey,
   }
-  const sessions = new Set<CallSession>()
+  const sessions = new Map<CallSession, Promise<void>>()
+  app.metrics.countLiveStreams(() => sessions.size)
 
   app.get(
     VOICE_PATHS.stream,
@@ -40,9 +46,7 @@ export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
       },
     },
     (socket, request) => {
-      const session = new CallSession(socket, { api, settings, log: request.log })
-      sessions.add(session)
-      socket.on('close', () => sessions.delete(session))
+      track(sessions, socket, new CallSession(socket, { api, settings, log: request.log, metrics: app.metrics }))
     },
   )
 
@@ -59,13 +63,32 @@ export const mediaStreamPlugin: FastifyPluginAsync = async (app) => {
       },
     },
     (socket, request) => {
-      const session = new CallSession(socket, { api, settings, log: request.log, testCall: true })
-      sessions.add(session)
-      socket.on('close', () => sessions.delete(session))
+      track(sessions, socket, new CallSession(socket, { api, settings, log: request.log, metrics: app.metrics, testCall: true }))
     },
   )
 
+  // New streams are refused while draining (the lifecycle plugin refuses new WebSockets); live
+  // calls go on until they end or the drain time runs out, then hear a goodbye. Every call's end
+  // (transcript, recording, quality) is awaited, so nothing is lost when the process exits.
   app.lifecycle.onDrain(async () => {
-    await Promise.all([...sessions].map((session) => session.end('worker_draining')))
+    const allEnded = Promise.all(sessions.values())
+    const timer = new AbortController()
+    const late = await Promise.race([allEnded.then(() => false), sleep(config.voice.drainSeconds * 1000, true, { signal: timer.signal })])
+    timer.abort()
+    if (late) await Promise.all([...sessions.keys()].map((session) => session.goodbye('worker_draining', GOODBYE_PLAY_MS)))
+    await allEnded
   })
+}
+
+/** Keeps a session until its end is saved, not merely until its socket closes. */
+function track(sessions: Map<CallSession, Promise<void>>, socket: WebSocket, session: CallSession): void {
+  sessions.set(
+    session,
+    new Promise((resolve) => {
+      socket.once('close', () => void session.end('twilio_closed').finally(() => {
+        sessions.delete(session)
+        resolve()
+      }))
+    }),
+  )
 }

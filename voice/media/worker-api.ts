@@ -18,16 +18,18 @@ const REQUEST_TIMEOUT_MS = 5_000
 export class WorkerApi {
   readonly #base: string
   readonly #headers: Record<string, string>
+  #sequence = 0
 
   constructor(baseUrl: string, secret: string) {
     this.#base = baseUrl
     this.#headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }
   }
 
-  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+  /** `callId` becomes the prefix of the request id the api logs, so one search finds a call's lines in both processes. */
+  async #request(method: string, path: string, body?: unknown, callId?: string | null): Promise<Response> {
     const response = await fetch(`${this.#base}${path}`, {
       method,
-      headers: this.#headers,
+      headers: callId ? { ...this.#headers, 'x-request-id': `${callId}.${(++this.#sequence).toString(36)}` } : this.#headers,
       ...(body !== undefined && { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     })
@@ -36,23 +38,23 @@ export class WorkerApi {
   }
 
   async agentContext(callId: string): Promise<AgentContext> {
-    return (await (await this.#request('GET', `/internal/voice/calls/${callId}/agent`)).json()) as AgentContext
+    return (await (await this.#request('GET', `/internal/voice/calls/${callId}/agent`, undefined, callId)).json()) as AgentContext
   }
 
   async saveTranscript(callId: string, segments: TranscriptSegment[]): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callId}/transcript`, { segments })
+    await this.#request('POST', `/internal/voice/calls/${callId}/transcript`, { segments }, callId)
   }
 
   async saveQuality(callId: string, quality: Record<string, number | string | null>): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callId}/quality`, { quality })
+    await this.#request('POST', `/internal/voice/calls/${callId}/quality`, { quality }, callId)
   }
 
   async recordingStarted(callId: string, storageKey: string, uploadId: string): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callId}/recording`, { storageKey, uploadId })
+    await this.#request('POST', `/internal/voice/calls/${callId}/recording`, { storageKey, uploadId }, callId)
   }
 
   async recordingFinished(callId: string, result: { status: 'complete'; bytes: number; durationMs: number } | { status: 'failed' } | { status: 'withdrawn' }): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callId}/recording/finish`, result)
+    await this.#request('POST', `/internal/voice/calls/${callId}/recording/finish`, result, callId)
   }
 
   /** Asks the api to start a browser test call for the credential the browser presented. */
@@ -61,16 +63,16 @@ export class WorkerApi {
   }
 
   async endTestCall(callId: string, durationSeconds: number): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callId}/end`, { durationSeconds })
+    await this.#request('POST', `/internal/voice/calls/${callId}/end`, { durationSeconds }, callId)
   }
 
   /** The model is gone: the api forwards the caller to a person, or takes a message. */
-  async fallback(callSid: string): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callSid}/fallback`, {})
+  async fallback(callSid: string, callId?: string | null): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callSid}/fallback`, {}, callId)
   }
 
-  async transfer(callSid: string, reason: string): Promise<void> {
-    await this.#request('POST', `/internal/voice/calls/${callSid}/transfer`, { reason })
+  async transfer(callSid: string, reason: string, callId?: string | null): Promise<void> {
+    await this.#request('POST', `/internal/voice/calls/${callSid}/transfer`, { reason }, callId)
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
-import { gateInboundCall, type CallAgent, type GateDecision } from '../call-gate.ts'
+import { gateInboundCall, observeGateDecision, type CallAgent, type GateDecision } from '../call-gate.ts'
 import { applyCallStatus, publishCallCompleted } from '../call-status.ts'
 import { signCallToken, type CallMode } from '../call-token.ts'
 import { recordConsentAnswer } from '../consent-flow.ts'
@@ -65,6 +65,7 @@ export async function twilioWebhookRoutes(app: FastifyInstance): Promise<void> {
     const body = parse(inboundBody, request.body, reply)
     if (!body) return reply
     const decision = await gateInboundCall(app.db, { reservationMinutes: app.config.voice.reservationMinutes }, { callSid: body.CallSid, from: body.From, to: body.To })
+    observeGateDecision(app.metrics, decision)
     const alert = (businessId: string, kind: 'low' | 'exhausted') => void alertBalance(app, businessId, kind).catch((error: unknown) => request.log.warn({ err: error }, 'balance alert failed'))
     if ('outOfMinutes' in decision && decision.outOfMinutes) alert(decision.outOfMinutes, 'exhausted')
     switch (decision.kind) {

@@ -12,24 +12,38 @@ const REQUEST_TIMEOUT_MS = 10_000
  */
 export class RedirectingRequestClient extends twilio.RequestClient {
   readonly #origin: string
-  constructor(origin: string, options: ConstructorParameters<typeof twilio.RequestClient>[0]) {
+  readonly #onError: ((kind: string) => void) | undefined
+  constructor(origin: string, options: ConstructorParameters<typeof twilio.RequestClient>[0], onError?: (kind: string) => void) {
     super(options)
     this.#origin = origin
+    this.#onError = onError
   }
   override request<TData>(options: RequestOptions<TData>) {
     const uri = options.uri.startsWith(TWILIO_API_ORIGIN) ? `${this.#origin}${options.uri.slice(TWILIO_API_ORIGIN.length)}` : options.uri
-    return super.request<TData>({ ...options, uri })
+    const sent = super.request<TData>({ ...options, uri })
+    const onError = this.#onError
+    if (!onError) return sent
+    return sent.then(
+      (response) => {
+        if (response.statusCode >= 400) onError(`http_${Math.floor(response.statusCode / 100)}xx`)
+        return response
+      },
+      (error: unknown) => {
+        onError('network')
+        throw error
+      },
+    )
   }
 }
 
 export type TwilioClient = ReturnType<typeof twilio>
 
-/** A Twilio REST client for the account; null when no account SID is configured. */
-export function createTwilioClient(settings: { accountSid: string | null; authToken: string | null; apiBaseUrl: string }): TwilioClient | null {
+/** A Twilio REST client for the account; null when no account SID is configured. `onError` hears of each failed request (for metrics). */
+export function createTwilioClient(settings: { accountSid: string | null; authToken: string | null; apiBaseUrl: string }, onError?: (kind: string) => void): TwilioClient | null {
   if (!settings.accountSid || !settings.authToken) return null
   // autoRetry retries 429s only, with jittered backoff; 5xx surface at once.
   const options = { autoRetry: true, maxRetries: 2, timeout: REQUEST_TIMEOUT_MS }
-  if (settings.apiBaseUrl === TWILIO_API_ORIGIN) return twilio(settings.accountSid, settings.authToken, options)
+  if (settings.apiBaseUrl === TWILIO_API_ORIGIN && !onError) return twilio(settings.accountSid, settings.authToken, options)
   // The SDK ignores these options once it is given an httpClient, so that client carries them.
-  return twilio(settings.accountSid, settings.authToken, { httpClient: new RedirectingRequestClient(settings.apiBaseUrl, options) })
+  return twilio(settings.accountSid, settings.authToken, { httpClient: new RedirectingRequestClient(settings.apiBaseUrl, options, onError) })
 }
