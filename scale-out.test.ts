@@ -17,7 +17,6 @@ import { callSid, insertVoiceBusiness, type VoiceBusiness } from './voice/testin
 import { JobQueue } from './core/index.ts'
 import { startEmbeddedS3, type EmbeddedS3 } from './core/storage/embedded-s3.ts'
 import { insertApiKey } from './core/testing/accounts.ts'
-import { freePort } from './core/testing/free-port.ts'
 import { testRedisUrl, uniqueChannelPrefix } from './core/testing/redis.ts'
 import { openTestDb, type TestDb } from './core/testing/test-db.ts'
 import { killProcess, processEnvironment, startProcess } from './core/testing/worker-process.ts'
@@ -86,17 +85,19 @@ async function setup(ctx: Ctx): Promise<void> {
     S3_SECRET_ACCESS_KEY: ctx.store.secretAccessKey,
     S3_BUCKET: 'scale-test',
   }
-  const start = async (role: 'api' | 'worker', port: number, extra: Record<string, string> = {}) => {
-    ctx.processes.push((await startProcess(role, processEnvironment(ctx.test.url, ctx.dir, { ...shared, ...extra }), port, START_TIMEOUT_MS)).child)
+  // Each process's port is chosen as it starts (and again should another process take it first).
+  const start = async (role: 'api' | 'worker', extra: Record<string, string> = {}) => {
+    const started = await startProcess(role, processEnvironment(ctx.test.url, ctx.dir, { ...shared, ...extra }), undefined, START_TIMEOUT_MS)
+    ctx.processes.push(started.child)
+    return started.port
   }
-  const [apiA, apiB, worker1, worker2] = [await freePort(), await freePort(), await freePort(), await freePort()]
   // One at a time: the first installs the job queue's schema and queues, and on a busy machine
   // several booting at once would each miss their start timeout.
-  await start('api', apiA)
-  await start('api', apiB)
+  const apiA = await start('api')
+  const apiB = await start('api')
   // Each worker signs its model calls with a key of its own, so the fake can tell them apart.
-  await start('worker', worker1, { API_INTERNAL_URL: `http://127.0.0.1:${apiA}`, OPENAI_API_KEY: WORKER_KEYS[0] })
-  await start('worker', worker2, { API_INTERNAL_URL: `http://127.0.0.1:${apiB}`, OPENAI_API_KEY: WORKER_KEYS[1] })
+  const worker1 = await start('worker', { API_INTERNAL_URL: `http://127.0.0.1:${apiA}`, OPENAI_API_KEY: WORKER_KEYS[0] })
+  const worker2 = await start('worker', { API_INTERNAL_URL: `http://127.0.0.1:${apiB}`, OPENAI_API_KEY: WORKER_KEYS[1] })
   ctx.apiA = `http://127.0.0.1:${apiA}`
   ctx.apiB = `http://127.0.0.1:${apiB}`
   ctx.workers = [worker1, worker2]

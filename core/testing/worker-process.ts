@@ -32,7 +32,18 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv, port?: number):
  * otherwise answer /readyz for it. Resolves with the process and its port.
  */
 export async function startProcess(role: 'api' | 'worker' | 'all', env: NodeJS.ProcessEnv, port?: number, timeoutMs = START_TIMEOUT_MS): Promise<{ child: ChildProcess; port: number }> {
-  const listenOn = port ?? (await freePort())
+  // A port found free can be taken by another test file's process before this one binds it: when
+  // the port is ours to choose, a lost race is retried on another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(role, env, port ?? (await freePort()), timeoutMs)
+    } catch (error) {
+      if (port !== undefined || attempt === 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error
+    }
+  }
+}
+
+async function startOnPort(role: 'api' | 'worker' | 'all', env: NodeJS.ProcessEnv, listenOn: number, timeoutMs: number): Promise<{ child: ChildProcess; port: number }> {
   const worker = spawn(process.execPath, ['cli.ts', 'start', '--role', role], {
     cwd: ROOT,
     env: { ...env, PORT: String(listenOn), PUBLIC_BASE_URL: `http://127.0.0.1:${listenOn}` },
