@@ -1,5 +1,5 @@
 import type { Knex } from '../core/index.ts'
-import { addCounts, emptyCounts, type RemovalCounts } from './call-removal.ts'
+import { emptyCounts, type RemovalCounts } from './call-removal.ts'
 import type { DeliveredRecord } from './caller-data.ts'
 import type { ConnectorErasure } from './connector-erasure.ts'
 
@@ -27,10 +27,9 @@ export async function addProgress(trx: Knex.Transaction, requestId: string, adde
 
 /** The progress kept on a request, with zeros for what has not happened yet. */
 export function readProgress(counts: Record<string, unknown>): ErasureProgress {
-  const numbers = addCounts(emptyCounts(), { ...emptyCounts(), ...(counts as Partial<RemovalCounts>) })
   const number = (key: string) => (typeof counts[key] === 'number' ? (counts[key] as number) : 0)
   return {
-    ...numbers,
+    ...(Object.fromEntries(Object.keys(emptyCounts()).map((key) => [key, number(key)])) as unknown as RemovalCounts),
     contactsMatched: number('contactsMatched'),
     blockedNumbers: number('blockedNumbers'),
     deliveries: number('deliveries'),

@@ -3,7 +3,7 @@ import { configuredS3Client, type QueueName } from '../core/index.ts'
 import { attachClosureJobs } from './closure-jobs.ts'
 import { callerRequestHandlers } from './caller-requests.ts'
 import { connectorErasure } from './connector-erasure.ts'
-import { attachDataRequests } from './data-request-worker.ts'
+import { serveDataRequest } from './data-request-job.ts'
 import { deleteExpiredArchives } from './export-archives.ts'
 import { sendPolicyNotices } from './policy-notices.ts'
 import { sweepRetention } from './retention-sweep.ts'
@@ -30,10 +30,12 @@ export async function privacyWorkerPlugin(app: FastifyInstance): Promise<void> {
   }))
   attach('retention-sweep', app.jobs.schedule('retention-sweep', RETENTION_CRON))
   attachClosureJobs(app, deps.storage, attach)
-  attachDataRequests(app, deps.storage, attach, {
+  const handlers = {
     ...callerRequestHandlers({ db: app.db, storage: deps.storage, eraseDelivered: connectorErasure(app) }),
     ...userRequestHandlers({ db: app.db }),
-  })
+  }
+  const requests = { db: app.db, storage: deps.storage, mailer: app.mailer, keys: app.config.connectors.keys, log: app.log, handlers }
+  attach('data-request', app.jobs.work('data-request', (job) => serveDataRequest(requests, job)))
   attach('policy-notice', app.jobs.work('policy-notice', async (job) => {
     const counts = await sendPolicyNotices({ db: app.db, mailer: app.mailer, log: app.log }, job.data.policyVersionId)
     app.log.info({ policyVersionId: job.data.policyVersionId, ...counts }, 'policy notices sent')
