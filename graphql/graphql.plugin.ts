@@ -8,6 +8,7 @@ import { createContext, readFromReplicaWhenReadOnly, withPrincipal } from './con
 import { formatExecutionErrors, subscriptionError } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
+import { batchResolvers } from './relay/batch-resolvers.ts'
 import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
 import { agentResolvers } from './resolvers/agent.resolver.ts'
@@ -122,8 +123,8 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       privacyResolvers(s3 && { s3, bucket: app.config.storage.bucket }),
       meResolvers(s3 && { s3, bucket: app.config.storage.bucket }),
       policyResolvers,
+      batchResolvers({ ...callLoaders(s3 && { s3, bucket: app.config.storage.bucket }), ...leadLoaders, ...connectorLoaders }),
     ])),
-    loaders: { ...callLoaders(s3 && { s3, bucket: app.config.storage.bucket }), ...leadLoaders, ...connectorLoaders },
     path: '/graphql',
     graphiql: app.config.graphql.graphiql,
     errorFormatter: formatExecutionErrors,

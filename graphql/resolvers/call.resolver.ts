@@ -1,6 +1,7 @@
-import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
+import mercurius, { type IResolvers, type MercuriusContext } from 'mercurius'
 import { AppError, type BusinessScope, type DomainEvent, type Knex } from '../../core/index.ts'
 import { rowsById, rowsByParent } from '../relay/batch-loaders.ts'
+import type { BatchLoaders } from '../relay/batch-resolvers.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { recordingLoaders, type RecordingStore } from './call-recording.loader.ts'
@@ -136,7 +137,7 @@ function guarded(table: string, permission: 'calls:read' | 'leads:read') {
 }
 
 /** Batched lookups for calls; recordings need the object store, opened once by the GraphQL plugin. */
-export function callLoaders(recordings: RecordingStore | null): MercuriusLoaders {
+export function callLoaders(recordings: RecordingStore | null): BatchLoaders {
   return {
     // A call's lead is shown only to those who may read leads; its consent to those who may read calls.
     Call: { business: rowsById('businesses', 'business_id'), lead: guarded('leads', 'leads:read'), consent: guarded('consent_records', 'calls:read'), ...recordingLoaders(recordings) },

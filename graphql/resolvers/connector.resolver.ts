@@ -1,7 +1,8 @@
-import type { IResolvers, MercuriusContext, MercuriusLoaders } from 'mercurius'
+import type { IResolvers, MercuriusContext } from 'mercurius'
 import { AppError, isUuid, recordAudit } from '../../core/index.ts'
 import { createConnector, replayDelivery, rotateWebhookSecret, testConnector, updateConnector, type AdminDeps, type ConnectorKind } from '../../connectors/index.ts'
 import { rowsById } from '../relay/batch-loaders.ts'
+import type { BatchLoaders } from '../relay/batch-resolvers.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { auditActor, fromEnum, localId, mutation, toEnum, visibleRow } from './support.ts'
@@ -122,7 +123,7 @@ export function connectorResolvers(deps: (ctx: MercuriusContext) => AdminDeps): 
   }
 }
 
-export const connectorLoaders: MercuriusLoaders = {
+export const connectorLoaders: BatchLoaders = {
   Connector: { business: rowsById('businesses', 'business_id') },
   Delivery: { connector: rowsById('connectors', 'connector_id') },
 }

@@ -1,7 +1,8 @@
-import mercurius, { type IResolvers, type MercuriusContext, type MercuriusLoaders } from 'mercurius'
+import mercurius, { type IResolvers, type MercuriusContext } from 'mercurius'
 import { AppError, isUuid, type DomainEvent, type Knex } from '../../core/index.ts'
 import { addLeadNote, editLead, type LeadChanges } from '../../leads/index.ts'
 import { rowsById } from '../relay/batch-loaders.ts'
+import type { BatchLoaders } from '../relay/batch-resolvers.ts'
 import { paginateQuery, type ConnectionArgs } from '../relay/connection.ts'
 import { toGlobalId } from '../relay/global-id.ts'
 import { actingUserId, fromEnum, localId, mutation, toEnum, visibleRow } from './support.ts'
@@ -155,7 +156,7 @@ export const leadResolvers: IResolvers = {
 }
 
 /** Batched lookups for the lead graph (one query per field per request, not one per row). */
-export const leadLoaders: MercuriusLoaders = {
+export const leadLoaders: BatchLoaders = {
   Lead: { business: rowsById('businesses', 'business_id'), call: rowsById('calls', 'call_id'), contact: rowsById('contacts', 'contact_id'), owner: rowsById('users', 'owner_user_id') },
   Contact: { business: rowsById('businesses', 'business_id') },
   LeadNote: { author: rowsById('users', 'author_user_id') },
