@@ -1,7 +1,8 @@
 /**
  * npm run bench:widgets — first render of the call log in Chromium: from the element's creation to
  * its 50th row in the shadow DOM (and to the next frame after it), with the data served by the
- * real api (in this process, listening on loopback) from the seeded demo, in a fresh page per run.
+ * real api (in a thread of this process, listening on loopback) from the seeded demo, in a fresh
+ * page per run.
  *
  * Each run opens a host page (served next to the bundle, without CSP) that loads answerline.js,
  * fetches an embed token the way a host's server hands one over (not timed), then in one
@@ -22,16 +23,15 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
-import { buildApp } from '../app.ts'
-import { seedDemo, testConfig } from '../core/index.ts'
-import { CALLS_QUERY } from '../widgets/call-log/call-log.queries.ts'
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
+import type { BenchApiOptions } from './bench-widgets-api.ts'
 import { freePort, openBenchDatabase, percentile, round, ROOT } from './bench-support.ts'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, rows: { type: 'string', default: '50' } } })
 const RUNS = Number(values.runs)
 const ROWS = Number(values.rows)
 const WARMUP_RUNS = 2
-const API_WARMUP_REQUESTS = 100
 // After the page has loaded, the browser is still busy with it (the new renderer, caching the
 // bundle's compiled code) for a while; the element is created once that has settled, so the
 // figure is the element's own first render.
@@ -97,24 +97,6 @@ async function firstVisit(browser: Browser, url: string): Promise<Run> {
   }
 }
 
-/**
- * A running api has served this query many times: V8 has optimized the GraphQL execution and the
- * resolvers, and the first tens of requests of a fresh process (20-30 ms each here, against 2-4 ms
- * once warm) are long behind it. The same query, as the element sends it, warms this one up.
- */
-async function warmApi(base: string): Promise<void> {
-  const { token, businessId } = (await (await fetch(`${base}/demo-api/token?business=dental`)).json()) as { token: string; businessId: string }
-  for (let i = 0; i < API_WARMUP_REQUESTS; i++) {
-    const response = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: CALLS_QUERY, variables: { businessId, first: ROWS, after: null, filter: null, firstPage: true } }),
-    })
-    if (!response.ok) throw new Error(`warming the api: HTTP ${response.status}`)
-    await response.arrayBuffer()
-  }
-}
-
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b)
   return { median: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), min: round(sorted[0] ?? NaN), max: round(sorted.at(-1) ?? NaN) }
@@ -127,12 +109,10 @@ async function main(): Promise<void> {
 
   const database = await openBenchDatabase('widgets')
   const port = await freePort()
-  const app = await buildApp(testConfig({ DATABASE_URL: database.url, PORT: String(port) }))
+  const api = new Worker(new URL('./bench-widgets-api.ts', import.meta.url), { workerData: { databaseUrl: database.url, port, rows: ROWS } satisfies BenchApiOptions })
   let browser: Browser | undefined
   try {
-    await app.listen({ host: '127.0.0.1', port })
-    await seedDemo(database.db, { phoneNumber: app.config.demo.phoneNumber })
-    await warmApi(`http://127.0.0.1:${port}`)
+    await Promise.race([once(api, 'message'), once(api, 'error').then(([error]) => Promise.reject(error))])
     mkdirSync(PAGES, { recursive: true })
     writeFileSync(join(PAGES, 'host.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>bench</title><script type="module" src="/widgets/answerline.js"></script></head><body></body></html>')
     const url = `http://127.0.0.1:${port}/widgets/${PAGES.slice(PAGES.lastIndexOf('/') + 1)}/host.html`
@@ -164,7 +144,9 @@ async function main(): Promise<void> {
     if (![figures.firstVisit, figures.returningVisitor].every((visit) => (visit as { withinTarget: boolean }).withinTarget)) process.exitCode = 1
   } finally {
     await browser?.close()
-    await app.close()
+    api.postMessage('close')
+    await Promise.race([once(api, 'message'), once(api, 'error'), once(api, 'exit')])
+    await api.terminate()
     rmSync(PAGES, { recursive: true, force: true })
     await database.close()
   }

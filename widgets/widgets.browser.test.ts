@@ -198,6 +198,17 @@ widgets('call log: 20 rows, "Load more" adds the next page, and filters narrow t
     const hot = Number((await db('leads').where({ business_id: DEMO_IDS.dental, temperature: 'hot' }).count({ n: '*' }).first())?.n)
     await page.locator('answerline-call-log select[name="temperature"]').selectOption('HOT')
     await waitForRows(page, (n) => n === Math.min(20, hot), `temperature HOT (${hot} in the database)`)
+    await page.locator('answerline-call-log select[name="temperature"]').selectOption('')
+    // The two date inputs are there only once "Choose dates" is picked; from a day after every call, none is left.
+    const dateInputs = page.locator('answerline-call-log input[type="date"]')
+    assert.is(await dateInputs.count(), 0)
+    await page.locator('answerline-call-log select[name="range"]').selectOption('custom')
+    await page.locator('answerline-call-log input[name="from"]').fill(new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10))
+    await page.locator('answerline-call-log [part~="empty-state"]').waitFor({ timeout: 5000 })
+    assert.is(await rowCount(page), 0)
+    await page.locator('answerline-call-log select[name="range"]').selectOption('week')
+    await waitForRows(page, (n) => n > 0, 'the last 7 days (the demo calls are recent)')
+    assert.is(await dateInputs.count(), 0)
     assert.equal(problems, [])
   } finally {
     await context.close()

@@ -4,7 +4,7 @@ import { CATALOG, type MessageKey } from '../core/messages.ts'
 import { renderConsent, renderLead, renderTranscript, type Format } from './call-detail.sections.ts'
 import { CALL_DETAIL_QUERY, RECORDING_QUERY, TRANSCRIPT_PAGE, TRANSCRIPT_QUERY, type CallDetail, type CallDetailData, type RecordingData, type TranscriptData } from './call-detail.queries.ts'
 import { callDetailStyles } from './call-detail.styles.ts'
-import { dateFormatFor, formatDuration } from '../core/format.ts'
+import { DateFormatter, formatDuration } from '../core/format.ts'
 
 type Phase = 'idle' | 'loading' | 'ready' | 'not-found' | 'error'
 
@@ -46,7 +46,6 @@ export class CallDetailElement extends AnswerlineElement {
   declare private transcriptIncomplete: boolean
   // Bumped by every load, so the answer for a call no longer chosen is dropped.
   #generation = 0
-  #dateFormat: Intl.DateTimeFormat | null = null
   #refreshedUrl: string | null = null
 
   constructor() {
@@ -60,7 +59,6 @@ export class CallDetailElement extends AnswerlineElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     super.willUpdate(changed)
-    if (changed.has('locale')) this.#dateFormat = null
     if (changed.has('callId') || changed.has('token') || changed.has('apiBase') || changed.has('tokenProvider')) void this.#load()
   }
 
@@ -106,8 +104,7 @@ export class CallDetailElement extends AnswerlineElement {
 
   #formatTime = (iso: string | null): string | typeof nothing => {
     if (!iso) return nothing
-    this.#dateFormat ??= dateFormatFor(this.locale)
-    return this.#dateFormat.format(new Date(iso))
+    return new DateFormatter(this.t.bind(this)).dateTime(iso)
   }
 
   // Recording links last a few minutes (the api says to ask again rather than keep one), so a

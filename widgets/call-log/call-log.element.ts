@@ -2,7 +2,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import { AnswerlineElement } from '../core/answerline-element.ts'
 import { CATALOG, type MessageKey } from '../core/messages.ts'
 import { renderFilters } from './call-log.filters.ts'
-import { dateFormatFor } from '../core/format.ts'
+import { DateFormatter } from '../core/format.ts'
 import { renderCallTable, rowKeyAction, type RowView } from './call-log.table.ts'
 import { CALLS_QUERY, CALL_CHANGED_SUBSCRIPTION, NO_FILTERS, hasFilters, placeChangedCall, toCallFilter, type CallChangedData, type CallLogFilters, type CallRow, type CallsData } from './call-log.queries.ts'
 import { callLogStyles } from './call-log.styles.ts'
@@ -58,6 +58,9 @@ export class CallLogElement extends AnswerlineElement {
   declare private selectedId: string | null
   declare private announcement: string
   #filters: CallLogFilters = { ...NO_FILTERS }
+  // The filter form appears with the first answer, not before it: its controls take the browser
+  // tens of milliseconds to lay out the first time, which would hold that answer back.
+  #answered = false
   #cursor: string | null = null
   // Bumped by every fresh load, so a slower earlier response never overwrites a newer one.
   #generation = 0
@@ -65,7 +68,6 @@ export class CallLogElement extends AnswerlineElement {
   #unsubscribe: (() => void) | null = null
   #searchTimer: ReturnType<typeof setTimeout> | undefined
   #announceTimer: ReturnType<typeof setTimeout> | undefined
-  #dateFormat: Intl.DateTimeFormat | null = null
 
   constructor() {
     super()
@@ -95,7 +97,6 @@ export class CallLogElement extends AnswerlineElement {
     // Unsubscribe before the base class disposes the socket the subscription runs on.
     if (reconnect) this.#stop()
     super.willUpdate(changed)
-    if (changed.has('locale')) this.#dateFormat = null
     if (reconnect) this.#connect()
     else if (changed.has('pageSize')) void this.#load(false)
   }
@@ -114,14 +115,13 @@ export class CallLogElement extends AnswerlineElement {
     this.#generation++
     this.calls = []
     this.phase = 'idle'
+    this.#answered = false
     if (!this.businessId) return
     const connection = this.#connection
     // The first page comes first; the live socket opens once it is in, so the two do not compete
     // for the first render. Errors are not shown: the socket reconnects by itself, and the list
     // still works without it.
     const loaded = this.#load(false)
-    // The date format's locale data loads while the request is out, not after the answer is in.
-    setTimeout(() => (this.#dateFormat ??= dateFormatFor(this.locale)), 0)
     void loaded.finally(() => {
       if (this.#connection !== connection || this.#unsubscribe || !this.isConnected) return
       this.#unsubscribe = this.client.subscribe<CallChangedData>(CALL_CHANGED_SUBSCRIPTION, { businessId: this.businessId }, this.#onCallChanged, () => {})
@@ -150,7 +150,10 @@ export class CallLogElement extends AnswerlineElement {
       this.errorMessage = error instanceof Error ? error.message : String(error)
       if (!append) this.phase = 'error'
     } finally {
-      if (generation === this.#generation) this.loadingMore = false
+      if (generation === this.#generation) {
+        this.loadingMore = false
+        this.#answered = true
+      }
     }
   }
 
@@ -175,8 +178,11 @@ export class CallLogElement extends AnswerlineElement {
     if (name === 'search') clearTimeout(this.#searchTimer)
     const apply = () => {
       if (this.#filters[name] === control.value) return
+      const asked = JSON.stringify(toCallFilter(this.#filters))
       this.#filters = { ...this.#filters, [name]: control.value }
-      void this.#load(false)
+      // Choosing "Choose dates" shows the date inputs; the list changes once a date is set.
+      if (JSON.stringify(toCallFilter(this.#filters)) === asked) this.requestUpdate()
+      else void this.#load(false)
     }
     if (name === 'search' && event.type === 'input') this.#searchTimer = setTimeout(apply, SEARCH_DELAY_MS)
     else apply()
@@ -219,9 +225,8 @@ export class CallLogElement extends AnswerlineElement {
     if (this.phase === 'error') return html`<div part="error" class="state" role="alert">${t('common.error', { message: this.errorMessage ?? '' })} <button @click=${() => this.#load(false)}>${t('common.retry')}</button></div>`
     if (this.phase === 'idle' || (this.phase === 'loading' && !this.calls.length)) return this.phase === 'idle' ? nothing : html`<p class="state" role="status">${t('common.loading')}</p>`
     if (!this.calls.length) return html`<p part="empty-state" class="state">${t(hasFilters(this.#filters) ? 'callLog.emptyFiltered' : 'callLog.empty')}</p>`
-    this.#dateFormat ??= dateFormatFor(this.locale)
     const focusId = this.calls.some((call) => call.id === this.focusId) ? (this.focusId ?? undefined) : this.calls[0]?.id
-    const view: RowView = { t, label: (key, fallback) => this.#label(key, fallback), dates: this.#dateFormat, focusId, selectedId: this.selectedId }
+    const view: RowView = { t, label: (key, fallback) => this.#label(key, fallback), dates: new DateFormatter(t), focusId, selectedId: this.selectedId }
     return html`
       ${renderCallTable(this.calls, view, { click: this.#onRowClick, keydown: this.#onRowKey, focusin: this.#onRowFocus }, this.phase === 'loading')}
       ${this.errorMessage ? html`<div part="error" class="state" role="alert">${t('common.error', { message: this.errorMessage })} <button @click=${() => this.#load(true)}>${t('common.retry')}</button></div>` : nothing}
@@ -232,9 +237,11 @@ export class CallLogElement extends AnswerlineElement {
   override render(): TemplateResult {
     return html`<div part="base" class="base">
       <div part="header" class="header"><h2>${this.t('callLog.title')}</h2></div>
-      <form part="filters" class="filters" role="search" @input=${this.#onFilterInput} @change=${this.#onFilterInput} @submit=${(event: Event) => event.preventDefault()}>
-        ${renderFilters(this.t.bind(this), this.#filters)}
-      </form>
+      ${this.#answered
+        ? html`<form part="filters" class="filters" role="search" @input=${this.#onFilterInput} @change=${this.#onFilterInput} @submit=${(event: Event) => event.preventDefault()}>
+            ${renderFilters(this.t.bind(this), this.#filters)}
+          </form>`
+        : nothing}
       ${this.#renderCalls()}
       <div class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
       ${this.renderBrand()}

@@ -61,9 +61,17 @@ export const CALL_CHANGED_SUBSCRIPTION = `
   }
   ${ROW_FIELDS}`
 
-/** The filter form's values, as strings ('' means any). Dates are yyyy-mm-dd in local time. */
+/** The date filter's choices besides any time: days counted back from today, or two dates. */
+export const DATE_RANGES = ['today', 'week', 'month', 'custom'] as const
+const RANGE_START_DAYS_AGO: Record<string, number> = { today: 0, week: 6, month: 29 }
+
+/**
+ * The filter form's values, as strings ('' means any). `from` and `to` (yyyy-mm-dd in local time)
+ * count only while `range` is 'custom'.
+ */
 export interface CallLogFilters {
   search: string
+  range: string
   from: string
   to: string
   status: string
@@ -72,9 +80,7 @@ export interface CallLogFilters {
   escalated: string
 }
 
-export const NO_FILTERS: CallLogFilters = { search: '', from: '', to: '', status: '', temperature: '', consent: '', escalated: '' }
-
-export const hasFilters = (filters: CallLogFilters) => Object.values(filters).some((value) => value !== '')
+export const NO_FILTERS: CallLogFilters = { search: '', range: '', from: '', to: '', status: '', temperature: '', consent: '', escalated: '' }
 
 /** A date input's day as the instant it starts in the viewer's time zone, `days` later. */
 function localDayStart(day: string, days = 0): string | null {
@@ -83,20 +89,31 @@ function localDayStart(day: string, days = 0): string | null {
   return new Date(year, month - 1, date + days).toISOString()
 }
 
-/** The CallFilter for the api; `to` is inclusive, so it ends at the start of the next day. */
-export function toCallFilter(filters: CallLogFilters): Record<string, unknown> | null {
+/** The instants the date filter allows calls to start from (inclusive) and before; null is open. */
+export function dateWindow(filters: CallLogFilters, now = new Date()): { after: string | null; before: string | null } {
+  if (filters.range === 'custom') return { after: filters.from ? localDayStart(filters.from) : null, before: filters.to ? localDayStart(filters.to, 1) : null }
+  const daysAgo = RANGE_START_DAYS_AGO[filters.range]
+  if (daysAgo === undefined) return { after: null, before: null }
+  return { after: new Date(now.getFullYear(), now.getMonth(), now.getDate() - daysAgo).toISOString(), before: null }
+}
+
+/** The CallFilter for the api; a custom range's `to` is inclusive, so it ends at the start of the next day. */
+export function toCallFilter(filters: CallLogFilters, now = new Date()): Record<string, unknown> | null {
   const filter: Record<string, unknown> = {}
   const search = filters.search.trim()
   if (search) filter.search = search
-  if (filters.from) filter.startedAfter = localDayStart(filters.from)
-  if (filters.to) filter.startedBefore = localDayStart(filters.to, 1)
+  const { after, before } = dateWindow(filters, now)
+  if (after) filter.startedAfter = after
+  if (before) filter.startedBefore = before
   if (filters.status) filter.status = [filters.status]
   if (filters.temperature) filter.temperature = [filters.temperature]
   if (filters.consent) filter.consent = filters.consent
   if (filters.escalated) filter.escalated = filters.escalated === 'yes'
-  for (const key of Object.keys(filter)) if (filter[key] === null) delete filter[key]
   return Object.keys(filter).length ? filter : null
 }
+
+/** Whether the filters narrow the list at all (an empty list then says no call matches). */
+export const hasFilters = (filters: CallLogFilters) => toCallFilter(filters) !== null
 
 /**
  * Whether a call pushed by the subscription belongs in the filtered list. Search matching is the
@@ -106,8 +123,7 @@ export function toCallFilter(filters: CallLogFilters): Record<string, unknown> |
 export function matchesFilters(call: CallRow, filters: CallLogFilters): boolean {
   if (filters.search.trim()) return false
   const started = Date.parse(call.startedAt)
-  const after = filters.from && localDayStart(filters.from)
-  const before = filters.to && localDayStart(filters.to, 1)
+  const { after, before } = dateWindow(filters)
   if (after && started < Date.parse(after)) return false
   if (before && started >= Date.parse(before)) return false
   if (filters.status && call.status !== filters.status) return false

@@ -2,14 +2,14 @@ import { html, nothing, type TemplateResult } from 'lit'
 import { repeat } from 'lit/directives/repeat.js'
 import type { MessageKey } from '../core/messages.ts'
 import type { CallRow } from './call-log.queries.ts'
-import { formatDuration } from '../core/format.ts'
+import { formatDuration, type DateFormatter } from '../core/format.ts'
 
 /** What a row needs from the element; built once per render, shared by every row. */
 export interface RowView {
   t: (key: MessageKey) => string
   /** A catalog entry for an enum value, or the raw value when the catalog has none (a newer api). */
   label: (key: string, fallback: string) => string
-  dates: Intl.DateTimeFormat
+  dates: DateFormatter
   /** The one row in the tab order (roving tabindex). */
   focusId: string | undefined
   selectedId: string | null
@@ -25,7 +25,7 @@ export function renderCallRow(call: CallRow, view: RowView): TemplateResult {
   const temperature = call.lead?.temperature
   return html`<tr part="row" data-id=${call.id} tabindex=${call.id === view.focusId ? 0 : -1} aria-current=${call.id === view.selectedId ? 'true' : nothing}>
     <td>${call.fromNumber}</td>
-    <td><time datetime=${call.startedAt}>${view.dates.format(new Date(call.startedAt))}</time></td>
+    <td><time datetime=${call.startedAt}>${view.dates.dateTime(call.startedAt)}</time></td>
     <td>${formatDuration(call.durationSeconds)}</td>
     <td>${label(`callLog.status.${call.status}`, call.status)}${call.escalated ? html` <span class="badge">${t('callLog.escalated')}</span>` : nothing}</td>
     <td>${call.outcome ?? '—'}</td>

@@ -1,5 +1,6 @@
 import { html, type PropertyValues } from 'lit'
 import { AnswerlineElement } from '../core/answerline-element.ts'
+import { DateFormatter } from '../core/format.ts'
 import { LeadCardController } from './lead-card.controller.ts'
 import { renderLeadCard } from './lead-card.template.ts'
 import { renderFilters } from './lead-inbox.filters.ts'
@@ -170,7 +171,7 @@ export class LeadInbox extends AnswerlineElement {
     void this.card.load(id)
   }
 
-  #formatDate = (iso: string) => new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso))
+  #formatDate = (iso: string) => new DateFormatter(this.t.bind(this)).dateTime(iso)
 
   override render() {
     const t = this.t.bind(this)
