@@ -5,8 +5,10 @@
  * then two (separate `answerline start --role api` processes, clients split round-robin).
  * The clients run in a child process (see bench-api-load.ts), whose CPU use is reported too.
  * Before the load, the hot-query plan check (hot-queries.test.ts) runs on the same 1,000,000 calls.
+ * Last, one instance again at a steady offered load (--rate requests a second, sent whatever the
+ * answers), whose latencies are the requests' own rather than the queue 100 looping clients build.
  * Prints requests/s, p50 and p99 for each, and ends with one JSON line. Target: p99 < 50 ms with one
- * instance. Options: --calls 1000000 --clients 100 --seconds 30
+ * instance. Options: --calls 1000000 --clients 100 --seconds 30 --rate 100
  */
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -22,10 +24,12 @@ import type { LoadOptions, LoadResult } from './bench-api-load.ts'
 import { exerciseHotQueries, seqScansOf } from './hot-query-plans.ts'
 import { seedCallVolume } from './seed-call-volume.ts'
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000000' }, clients: { type: 'string', default: '100' }, seconds: { type: 'string', default: '30' } } })
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '1000000' }, clients: { type: 'string', default: '100' }, seconds: { type: 'string', default: '30' }, rate: { type: 'string', default: '100' } } })
 const CALLS = Number(values.calls)
 const CLIENTS = Number(values.clients)
 const SECONDS = Number(values.seconds)
+// The open-loop run's offered load, in requests a second: well within one instance's capacity.
+const RATE = Number(values.rate)
 const PAGES = 20
 const TARGET_P99_MS = 50
 // Each API key has its own query budget (1,000 points a second); a page of 50 with leads costs
@@ -52,9 +56,9 @@ function cpuMsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-async function load(ports: number[], bodies: string[], tokens: string[], pids: number[]): Promise<Figures> {
+async function load(ports: number[], bodies: string[], tokens: string[], pids: number[], rate?: number): Promise<Figures> {
   const cpuBefore = pids.map(cpuMsOf)
-  const options: LoadOptions = { ports, clients: CLIENTS, seconds: SECONDS, bodies, tokens }
+  const options: LoadOptions = { ports, clients: CLIENTS, seconds: SECONDS, bodies, tokens, rate }
   const generator = fork(new URL('./bench-api-load.ts', import.meta.url).pathname, { cwd: ROOT, serialization: 'advanced' })
   generator.send(options)
   const [result] = (await once(generator, 'message')) as [LoadResult]
@@ -113,7 +117,12 @@ async function main(): Promise<void> {
     servers.push(await startAnswerline(process.execPath, ['cli.ts', 'start', '--role', 'api'], environment(ports[1] as number), ports[1] as number))
     const two = await load(ports as number[], bodies, tokens, servers.map((s) => s.pid as number))
     process.stdout.write(`two api instances: ${two.requestsPerSecond} requests/s, p50 ${two.p50Ms} ms, p99 ${two.p99Ms} ms, ${two.errors} errors, api CPU ${two.serverCpuMsPerRequest} ms per request, load generator CPU ${two.generatorCpuPercent}%, load average ${two.loadAverage}\n`)
-    process.stdout.write(`${JSON.stringify({ benchmark: 'api', calls: CALLS, clients: CLIENTS, seconds: SECONDS, sequentialScans: scans.length, one, two })}\n`)
+    // A closed loop of 100 clients keeps 100 requests waiting whatever the speed, so its latency is
+    // 100 / throughput; at a steady offered load below capacity the latency is the request's own.
+    await stopAnswerline(servers.pop())
+    const steady = await load([ports[0] as number], bodies, tokens, servers.map((s) => s.pid as number), RATE)
+    process.stdout.write(`one api instance at ${RATE} requests/s offered (open loop): p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms, ${steady.requestsPerSecond} requests/s answered, ${steady.errors} errors, api CPU ${steady.serverCpuMsPerRequest} ms per request\n`)
+    process.stdout.write(`${JSON.stringify({ benchmark: 'api', calls: CALLS, clients: CLIENTS, seconds: SECONDS, sequentialScans: scans.length, one, two, steady: { offeredPerSecond: RATE, ...steady } })}\n`)
   } finally {
     for (const server of servers) await stopAnswerline(server)
     await bench.close()
