@@ -118,14 +118,15 @@ export class CallLogElement extends AnswerlineElement {
     this.#answered = false
     if (!this.businessId) return
     const connection = this.#connection
-    // The first page comes first; the live socket opens once it is in, so the two do not compete
-    // for the first render. Errors are not shown: the socket reconnects by itself, and the list
-    // still works without it.
-    const loaded = this.#load(false)
-    void loaded.finally(() => {
+    // The first page comes first; the live socket opens once its rows are painted (opening a
+    // WebSocket costs the page a few milliseconds), so the two do not compete for the first
+    // render; in a background tab, once the tab is shown. Errors are not shown: the socket
+    // reconnects by itself, and the list still works without it.
+    const loaded = this.#load(false).then(() => this.updateComplete)
+    void loaded.finally(() => requestAnimationFrame(() => setTimeout(() => {
       if (this.#connection !== connection || this.#unsubscribe || !this.isConnected) return
       this.#unsubscribe = this.client.subscribe<CallChangedData>(CALL_CHANGED_SUBSCRIPTION, { businessId: this.businessId }, this.#onCallChanged, () => {})
-    })
+    }, 0)))
   }
 
   async #load(append: boolean): Promise<void> {
