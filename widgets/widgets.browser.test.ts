@@ -199,6 +199,12 @@ widgets('call log: 20 rows, "Load more" adds the next page, and filters narrow t
     await page.locator('answerline-call-log select[name="temperature"]').selectOption('HOT')
     await waitForRows(page, (n) => n === Math.min(20, hot), `temperature HOT (${hot} in the database)`)
     await page.locator('answerline-call-log select[name="temperature"]').selectOption('')
+    const answered = Number((await db('calls').where({ business_id: DEMO_IDS.dental, outcome: 'question_answered' }).count({ n: '*' }).first())?.n)
+    await page.locator('answerline-call-log select[name="outcome"]').selectOption('question_answered')
+    // Every row shown says so, in the catalog's words.
+    await page.locator('answerline-call-log [part~="row"]').filter({ hasNotText: 'Question answered' }).first().waitFor({ state: 'detached', timeout: 5000 })
+    assert.is(await rowCount(page), Math.min(20, answered), `outcome question_answered (${answered} in the database)`)
+    await page.locator('answerline-call-log select[name="outcome"]').selectOption('')
     // The two date inputs are there only once "Choose dates" is picked; from a day after every call, none is left.
     const dateInputs = page.locator('answerline-call-log input[type="date"]')
     assert.is(await dateInputs.count(), 0)

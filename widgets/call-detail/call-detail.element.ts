@@ -4,7 +4,7 @@ import { CATALOG, type MessageKey } from '../core/messages.ts'
 import { renderConsent, renderLead, renderTranscript, type Format } from './call-detail.sections.ts'
 import { CALL_DETAIL_QUERY, RECORDING_QUERY, TRANSCRIPT_PAGE, TRANSCRIPT_QUERY, type CallDetail, type CallDetailData, type RecordingData, type TranscriptData } from './call-detail.queries.ts'
 import { callDetailStyles } from './call-detail.styles.ts'
-import { DateFormatter, formatDuration } from '../core/format.ts'
+import { DateFormatter, formatDuration, humanise } from '../core/format.ts'
 
 type Phase = 'idle' | 'loading' | 'ready' | 'not-found' | 'error'
 
@@ -130,7 +130,7 @@ export class CallDetailElement extends AnswerlineElement {
           <dt>${t('callDetail.status')}</dt>
           <dd>${this.#label(`callLog.status.${call.status}`, call.status)}${call.escalated ? html` <span class="badge">${t('callLog.escalated')}</span>` : nothing}</dd>
         </div>
-        <div><dt>${t('callDetail.outcome')}</dt><dd>${call.outcome ?? '—'}</dd></div>
+        <div><dt>${t('callDetail.outcome')}</dt><dd>${call.outcome ? this.#label(`callLog.outcome.${call.outcome}`, humanise(call.outcome)) : '—'}</dd></div>
       </dl>
       ${call.summary ? html`<p class="summary"><span class="visually-hidden">${t('callDetail.summary')}: </span>${call.summary}</p>` : nothing}
     </header>`

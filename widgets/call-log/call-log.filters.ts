@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit'
 import type { MessageKey } from '../core/messages.ts'
-import { CALL_STATUSES, CONSENT_DECISIONS, DATE_RANGES, TEMPERATURES, type CallLogFilters } from './call-log.queries.ts'
+import { CALL_OUTCOMES, CALL_STATUSES, CONSENT_DECISIONS, DATE_RANGES, TEMPERATURES, type CallLogFilters } from './call-log.queries.ts'
 
 type Translate = (key: MessageKey) => string
 
@@ -33,6 +33,7 @@ export function renderFilters(t: Translate, filters: CallLogFilters): TemplateRe
           <label>${t('common.to')} <input type="date" name="to" .value=${filters.to} min=${filters.from || ''} /></label>`
       : nothing}
     ${renderSelect(t, 'status', 'callLog.filterStatus', filters.status, CALL_STATUSES.map((s) => [s, t(`callLog.status.${s}`)] as const))}
+    ${renderSelect(t, 'outcome', 'callLog.filterOutcome', filters.outcome, CALL_OUTCOMES.map((o) => [o, t(`callLog.outcome.${o}`)] as const))}
     ${renderSelect(t, 'temperature', 'callLog.filterTemperature', filters.temperature, TEMPERATURES.map((s) => [s, t(`callLog.temperature.${s}`)] as const))}
     ${renderSelect(t, 'consent', 'callLog.filterConsent', filters.consent, CONSENT_DECISIONS.map((s) => [s, t(`callLog.consent.${s}`)] as const))}
     ${renderSelect(t, 'escalated', 'callLog.filterEscalated', filters.escalated, [['yes', t('common.yes')], ['no', t('common.no')]])}

@@ -33,7 +33,14 @@ filters('chosen dates count only while "Choose dates" is picked, and the last da
 })
 
 filters('the other filters', () => {
-  assert.equal(toCallFilter(with_({ search: '  dentist ', status: 'COMPLETED', temperature: 'HOT', consent: 'GIVEN', escalated: 'no' }), now), { search: 'dentist', status: ['COMPLETED'], temperature: ['HOT'], consent: 'GIVEN', escalated: false })
+  assert.equal(toCallFilter(with_({ search: '  dentist ', status: 'COMPLETED', outcome: 'message_taken', temperature: 'HOT', consent: 'GIVEN', escalated: 'no' }), now), { search: 'dentist', status: ['COMPLETED'], outcome: 'message_taken', temperature: ['HOT'], consent: 'GIVEN', escalated: false })
+})
+
+filters('a live call is placed in the list only with the outcome asked for', () => {
+  const taken = { ...call(new Date().toISOString()), outcome: 'message_taken' }
+  assert.ok(matchesFilters(taken, with_({ outcome: 'message_taken' })))
+  assert.not.ok(matchesFilters(taken, with_({ outcome: 'lead_captured' })))
+  assert.not.ok(matchesFilters(call(new Date().toISOString()), with_({ outcome: 'message_taken' })))
 })
 
 filters('a live call is placed in the list only when the date range holds it', () => {

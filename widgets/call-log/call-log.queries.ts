@@ -4,6 +4,8 @@ import type { Branding } from '../core/branding-data.ts'
 export const CALL_STATUSES = ['RINGING', 'IN_PROGRESS', 'COMPLETED', 'BUSY', 'FAILED', 'NO_ANSWER', 'CANCELED', 'REFUSED'] as const
 export const TEMPERATURES = ['HOT', 'WARM', 'COLD'] as const
 export const CONSENT_DECISIONS = ['PENDING', 'GIVEN', 'DECLINED', 'NOT_COMPLETED'] as const
+/** The outcomes a call ends with (the api's `outcome` is open text; these are the ones it writes). */
+export const CALL_OUTCOMES = ['lead_captured', 'question_answered', 'appointment_requested', 'escalated', 'transferred', 'callback_requested', 'message_taken', 'message_after_hours', 'message_no_minutes', 'message_model_unavailable', 'forwarded_after_hours', 'forwarded_no_minutes', 'answered_by_staff', 'wrong_number', 'spam', 'hung_up', 'other'] as const
 
 export type CallStatus = (typeof CALL_STATUSES)[number]
 export type Temperature = (typeof TEMPERATURES)[number]
@@ -71,6 +73,7 @@ const RANGE_START_DAYS_AGO: Record<string, number> = { today: 0, week: 6, month:
  */
 export interface CallLogFilters {
   search: string
+  outcome: string
   range: string
   from: string
   to: string
@@ -80,7 +83,7 @@ export interface CallLogFilters {
   escalated: string
 }
 
-export const NO_FILTERS: CallLogFilters = { search: '', range: '', from: '', to: '', status: '', temperature: '', consent: '', escalated: '' }
+export const NO_FILTERS: CallLogFilters = { search: '', outcome: '', range: '', from: '', to: '', status: '', temperature: '', consent: '', escalated: '' }
 
 /** A date input's day as the instant it starts in the viewer's time zone, `days` later. */
 function localDayStart(day: string, days = 0): string | null {
@@ -106,6 +109,7 @@ export function toCallFilter(filters: CallLogFilters, now = new Date()): Record<
   if (after) filter.startedAfter = after
   if (before) filter.startedBefore = before
   if (filters.status) filter.status = [filters.status]
+  if (filters.outcome) filter.outcome = filters.outcome
   if (filters.temperature) filter.temperature = [filters.temperature]
   if (filters.consent) filter.consent = filters.consent
   if (filters.escalated) filter.escalated = filters.escalated === 'yes'
@@ -127,6 +131,7 @@ export function matchesFilters(call: CallRow, filters: CallLogFilters): boolean 
   if (after && started < Date.parse(after)) return false
   if (before && started >= Date.parse(before)) return false
   if (filters.status && call.status !== filters.status) return false
+  if (filters.outcome && call.outcome !== filters.outcome) return false
   if (filters.temperature && call.lead?.temperature !== filters.temperature) return false
   if (filters.consent && call.consent?.decision !== filters.consent) return false
   if (filters.escalated && call.escalated !== (filters.escalated === 'yes')) return false

@@ -2,7 +2,7 @@ import { html, nothing, type TemplateResult } from 'lit'
 import { repeat } from 'lit/directives/repeat.js'
 import type { MessageKey } from '../core/messages.ts'
 import type { CallRow } from './call-log.queries.ts'
-import { formatDuration, type DateFormatter } from '../core/format.ts'
+import { formatDuration, humanise, type DateFormatter } from '../core/format.ts'
 
 /** What a row needs from the element; built once per render, shared by every row. */
 export interface RowView {
@@ -28,7 +28,7 @@ export function renderCallRow(call: CallRow, view: RowView): TemplateResult {
     <td><time datetime=${call.startedAt}>${view.dates.dateTime(call.startedAt)}</time></td>
     <td>${formatDuration(call.durationSeconds)}</td>
     <td>${label(`callLog.status.${call.status}`, call.status)}${call.escalated ? html` <span class="badge">${t('callLog.escalated')}</span>` : nothing}</td>
-    <td>${call.outcome ?? '—'}</td>
+    <td>${call.outcome ? label(`callLog.outcome.${call.outcome}`, humanise(call.outcome)) : '—'}</td>
     <td>
       ${call.lead ? (call.lead.name ?? t('callLog.unnamed')) : '—'}
       ${temperature ? html`<span class="badge ${temperature.toLowerCase()}">${label(`callLog.temperature.${temperature}`, temperature)}</span>` : nothing}

@@ -4,7 +4,7 @@ process.env.TZ = 'America/New_York'
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DateFormatter, formatDuration } from './format.ts'
+import { DateFormatter, formatDuration, humanise } from './format.ts'
 import { translate, type MessageKey } from './messages.ts'
 
 const dates = suite('widgets: dates from the message catalog')
@@ -40,6 +40,11 @@ dates('durations are minutes and seconds, a dash while unknown', () => {
   assert.is(formatDuration(0), '0:00')
   assert.is(formatDuration(605), '10:05')
   assert.is(formatDuration(null), '—')
+})
+
+dates('a code without words in the catalog is still readable', () => {
+  assert.is(humanise('message_after_hours'), 'Message after hours')
+  assert.is(humanise('spam'), 'Spam')
 })
 
 dates.run()

@@ -55,3 +55,6 @@ export class DateFormatter {
 
 /** A call's length as m:ss; a dash while unknown. */
 export const formatDuration = (seconds: number | null) => (seconds === null ? '—' : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`)
+
+/** A code the catalog has no words for, readable: "message_after_hours" -> "Message after hours". */
+export const humanise = (code: string) => code.charAt(0).toUpperCase() + code.slice(1).replaceAll('_', ' ')
