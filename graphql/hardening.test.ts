@@ -4,9 +4,10 @@ import * as assert from 'uvu/assert'
 import WebSocket from 'ws'
 import { buildApp } from '../app.ts'
 import type { Config } from '../core/index.ts'
-import { insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
+import { insertApiKey, insertOrganization, insertUser, TEST_PASSWORD } from '../core/testing/accounts.ts'
 import { errorCodes, graphqlRequest } from '../core/testing/graphql-request.ts'
 import { openTestApp, type TestApp } from '../core/testing/test-app.ts'
+import { toGlobalId } from './relay/global-id.ts'
 
 /** Limits that keep one client from exhausting the API, and checks on WebSocket connections. */
 const hardening = suite<{ t: TestApp; wsUrl: string; origin: string }>('graphql: cost, limits and socket authentication')
@@ -38,6 +39,22 @@ hardening('a credential that spends its budget is RATE_LIMITED while others are 
   for (let i = 0; i < 6; i++) codes.push(errorCodes(await graphqlRequest(t.app, dear, {}, { ip: '192.0.2.3' }))[0] ?? 'ok')
   assert.equal(codes, ['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED'])
   assert.equal(errorCodes(await graphqlRequest(t.app, dear, {}, { ip: '192.0.2.4' })), [])
+})
+
+hardening("embed tokens share a budget per API key and business: one business's page views cannot use up another's", async ({ t }) => {
+  const organization = await insertOrganization(t.test.db, { businesses: 2 })
+  const key = await insertApiKey(t.test.db, organization.id, ['embed_tokens:create', 'business:read', 'calls:read'])
+  const embed = async (businessId: string) =>
+    (await graphqlRequest(t.app, 'mutation($i: CreateEmbedTokenInput!) { createEmbedToken(input: $i) { token } }', { i: { businessId: toGlobalId('Business', businessId), permissions: ['CALLS_READ'] } }, { token: key.secret })).data.createEmbedToken.token as string
+  const [first, second] = organization.businessIds as [string, string]
+  // Two page views of the first business, then one of the second.
+  const views = [await embed(first), await embed(first), await embed(second)]
+  const dear = `{ a: ${PLAN_PAGE} b: ${PLAN_PAGE} c: ${PLAN_PAGE} d: ${PLAN_PAGE} e: ${PLAN_PAGE} }`
+  const spend = async (token: string) => errorCodes(await graphqlRequest(t.app, dear, {}, { token }))[0] ?? 'ok'
+  const codes: string[] = []
+  for (let i = 0; i < 6; i++) codes.push(await spend(views[i % 2] as string))
+  assert.equal(codes, ['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED'])
+  assert.is(await spend(views[2] as string), 'ok')
 })
 
 hardening('queries nested deeper than the limit are refused before they run', async ({ t }) => {

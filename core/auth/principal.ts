@@ -13,7 +13,7 @@ export type Principal =
 
 export const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' })
 
-/** The id an audit entry or a rate limit attributes actions to. */
+/** Whom a query budget charges: a person, an API key, or an API key's embed tokens for one business. */
 export function principalId(principal: Principal): string | null {
   switch (principal.kind) {
     case 'anonymous':
@@ -21,8 +21,12 @@ export function principalId(principal: Principal): string | null {
     case 'user':
       return principal.userId
     case 'api_key':
-    case 'embed':
       return principal.apiKeyId
+    case 'embed':
+      // A host mints a token per page view from one key, often for many businesses (an agency's
+      // CRM): the views of one business share a budget, and one business's traffic cannot use up
+      // another's. Minting a token needs the key, whose own budget is apart.
+      return `${principal.apiKeyId}:${principal.businessId}`
   }
 }
 
