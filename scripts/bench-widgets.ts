@@ -8,8 +8,8 @@
  * fetches an embed token the way a host's server hands one over (not timed), then in one
  * page.evaluate: performance.now(), createElement('answerline-call-log') with page-size 50, append,
  * and a MutationObserver on the shadow root until 50 rows are there. The time includes the GraphQL
- * request, Lit's render and the subscription's start. Two warm-up runs are not counted, and the
- * api answers the same query 100 times first, as a running api would have.
+ * request and Lit's render (the live socket opens after the rows are painted). Two warm-up runs are
+ * not counted, and the api answers the same query 100 times first, as a running api would have.
  *
  * Two kinds of visit are timed: a first visit (a new browser context per run: empty HTTP cache, no
  * compiled code cached) and a returning visitor (one context for every run, a new page each time:
@@ -19,12 +19,12 @@
  */
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
-import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
+import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 import type { BenchApiOptions } from './bench-widgets-api.ts'
 import { freePort, openBenchDatabase, percentile, round, ROOT } from './bench-support.ts'
 
