@@ -21,16 +21,21 @@ export interface CallAgent {
   staffFirstSeconds: number | null
 }
 
-/** What to do with an inbound call. Every decision but `unknown_number` has a call record. */
-export type GateDecision =
+/**
+ * What to do with an inbound call. Every decision but `unknown_number` has a call record;
+ * `replayed` marks the decision given again to a CallSid seen before (Twilio retried the webhook).
+ */
+export type GateDecision = (
   | { kind: 'unknown_number' }
   | { kind: 'refused'; callId: string; reason: RefusalReason; language: string; outOfMinutes?: string }
   | { kind: 'forward'; callId: string; agent: CallAgent; forwardingNumber: string; outOfMinutes?: string }
   | { kind: 'take_message'; callId: string; agent: CallAgent; businessName: string; outOfMinutes?: string }
   | { kind: 'answer'; callId: string; businessId: string; agent: CallAgent; reservedMinutes: number; lowBalance: boolean }
+) & { replayed?: true }
 
-/** Counts an inbound call's decision: started (answered, forwarded, message) or refused with its reason. */
+/** Counts an inbound call's decision once: started (answered, forwarded, message) or refused with its reason. */
 export function observeGateDecision(metrics: AppMetrics, decision: GateDecision): void {
+  if (decision.replayed) return
   if (decision.kind === 'unknown_number') metrics.call('refused', 'unknown_number')
   else if (decision.kind === 'refused') metrics.call('refused', decision.reason)
   else metrics.call('started', decision.kind)
@@ -212,9 +217,10 @@ async function answerWithMinutes(
 
 function replayDecision(ctx: Record<string, any>, agent: CallAgent): GateDecision {
   const callId = ctx.existing_call_id as string
-  if (ctx.existing_status === 'refused') return { kind: 'refused', callId, reason: ctx.existing_reason, language: agent.language }
+  const replayed = true
+  if (ctx.existing_status === 'refused') return { kind: 'refused', callId, reason: ctx.existing_reason, language: agent.language, replayed }
   const outcome = String(ctx.existing_outcome ?? '')
-  if (outcome.startsWith('forwarded') && agent.forwardingNumber) return { kind: 'forward', callId, agent, forwardingNumber: agent.forwardingNumber }
-  if (outcome.startsWith('message')) return { kind: 'take_message', callId, agent, businessName: ctx.name }
-  return { kind: 'answer', callId, businessId: ctx.business_id, agent, reservedMinutes: ctx.existing_reserved, lowBalance: false }
+  if (outcome.startsWith('forwarded') && agent.forwardingNumber) return { kind: 'forward', callId, agent, forwardingNumber: agent.forwardingNumber, replayed }
+  if (outcome.startsWith('message')) return { kind: 'take_message', callId, agent, businessName: ctx.name, replayed }
+  return { kind: 'answer', callId, businessId: ctx.business_id, agent, reservedMinutes: ctx.existing_reserved, lowBalance: false, replayed }
 }
