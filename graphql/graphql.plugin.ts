@@ -9,6 +9,7 @@ import { formatExecutionErrors, subscriptionError } from './error-formatter.ts'
 import { applyGraphQLOverHttp } from './graphql-over-http.ts'
 import { CostBudget, type CostReport } from './hardening/cost-budget.ts'
 import { batchResolvers } from './relay/batch-resolvers.ts'
+import { SOCKET, watchSocketCredential } from './socket-credentials.ts'
 import { estimateQueryCost } from './hardening/query-cost.ts'
 import { accountResolvers } from './resolvers/account.resolver.ts'
 import { agentResolvers } from './resolvers/agent.resolver.ts'
@@ -142,7 +143,7 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
       emitter: app.events.emitter,
       // Integrators' graphql-ws clients also send queries and mutations over the socket.
       fullWsTransport: true,
-      context: (_socket, request) => createContext(app, { authorization: undefined, client: clientOf(request), log: app.log }),
+      context: (socket, request) => Object.assign(createContext(app, { authorization: undefined, client: clientOf(request), log: app.log }), { [SOCKET]: socket }),
       // The credential arrives in connection_init's payload ({ authorization: "Bearer ..." }).
       onConnect: async ({ payload }) => {
         try {
@@ -163,9 +164,21 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     if (request.ws && origin && !allowedOrigins.has(origin)) return reply.code(403).send({ error: 'origin not allowed' })
   })
 
+  // A socket's credential is checked again while it is open (see socket-credentials.ts).
+  const credentialHolds = async (authorization: string) => {
+    try {
+      await authenticate(app.db, app.config.auth.jwtKeys, authorization)
+      return true
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return false
+      throw error
+    }
+  }
+  const watchSocket = (context: unknown) => watchSocketCredential(context, app.config.graphql.socketCredentialCheckSeconds, credentialHolds, app.log)
   app.graphql.addHook('preSubscriptionExecution', async (_schema, _document, context) => {
     const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
     if (principal) Object.assign(context, withPrincipal(context, principal))
+    watchSocket(context)
   })
   app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
     // Over HTTP a subscription could never deliver an event; say where it works instead.
@@ -174,6 +187,7 @@ export const graphqlPlugin: FastifyPluginAsync = async (app) => {
     }
     const principal = (context as unknown as { principal?: Parameters<typeof withPrincipal>[1] }).principal
     if (principal) Object.assign(context, withPrincipal(context, principal))
+    watchSocket(context)
     readFromReplicaWhenReadOnly(app, context, document)
     const access = await context.access()
     const credential = principalId(access.principal) ?? `ip:${context.client.ip ?? 'unknown'}`

@@ -22,6 +22,7 @@ export const envSchema = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   ALLOWED_ORIGINS: z.string().optional(),
   GRAPHQL_INTROSPECTION: z.stringbool().optional(),
+  SOCKET_CREDENTIAL_CHECK_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
   AUTH_JWT_KEYS: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}=[^,\s]{32,}(,[A-Za-z0-9_-]{1,40}=[^,\s]{32,})*$/, 'must be kid=secret pairs separated by commas, each secret at least 32 characters')
@@ -107,7 +108,13 @@ export interface Config {
     readonly migrateOnStart: boolean
     readonly embedded: { readonly dataDir: string; readonly port: number }
   }
-  readonly graphql: { readonly graphiql: boolean; readonly introspection: boolean; readonly allowedOrigins: readonly string[] }
+  readonly graphql: {
+    readonly graphiql: boolean
+    readonly introspection: boolean
+    readonly allowedOrigins: readonly string[]
+    /** How often an open WebSocket's credential is checked again (a revoked key or ended session closes it). */
+    readonly socketCredentialCheckSeconds: number
+  }
   readonly demo: { readonly seedOnStart: boolean; readonly phoneNumber: string }
   /** Client addresses come from X-Forwarded-For only behind a trusted proxy. */
   readonly trustProxy: boolean
@@ -254,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
       introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
       allowedOrigins: listOf(e.ALLOWED_ORIGINS ?? new URL(e.PUBLIC_BASE_URL ?? `http://${host}:${e.PORT}`).origin),
+      socketCredentialCheckSeconds: e.SOCKET_CREDENTIAL_CHECK_SECONDS,
     },
     // The demo seed belongs to the zero-configuration start; a real database opts in explicitly.
     demo: { seedOnStart: e.SEED_DEMO ?? e.DATABASE_URL === undefined, phoneNumber: e.DEMO_PHONE_NUMBER },

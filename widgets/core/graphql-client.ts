@@ -1,5 +1,8 @@
 import { createClient, type Client } from 'graphql-ws'
 
+/** graphql-ws's Forbidden: the socket's credential was refused. */
+const forbidden = (event: unknown) => (event as { code?: unknown } | null)?.code === 4403
+
 /** Gives a fresh embed token; the host page's server mints it (widgets never see API keys). */
 export type TokenProvider = () => Promise<string> | string
 
@@ -64,7 +67,15 @@ export class GraphQLClient {
       connectionParams: async () => ({ authorization: `Bearer ${this.#token ?? (await this.#freshToken()) ?? ''}` }),
       lazy: true,
       retryAttempts: Infinity,
-      shouldRetry: () => true,
+      // The api closes a socket whose credential stopped being valid (4403: an embed token past its
+      // expiry, a revoked key). Reconnecting with the same token cannot help: the next attempt
+      // asks the host's provider for a fresh one, and without a provider the socket stays closed.
+      shouldRetry: (event) => !forbidden(event) || this.#options.tokenProvider !== null,
+      on: {
+        closed: (event) => {
+          if (forbidden(event) && this.#options.tokenProvider) this.#token = null
+        },
+      },
     })
     return this.#socket.subscribe<T>({ query, variables }, {
       next: (value) => value.data && onData(value.data as T),
