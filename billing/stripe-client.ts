@@ -11,6 +11,17 @@ export function createStripe(config: Config['billing']['stripe'], onError?: (kin
   if (!config.secretKey) return null
   const url = new URL(config.apiUrl)
   const protocol = url.protocol === 'http:' ? 'http' : 'https'
+  // A request that gets no answer (refused, reset, timed out) is no 'response' event: the HTTP
+  // client itself reports it, once per attempt as the answers are.
+  const httpClient = Stripe.createNodeHttpClient()
+  if (onError) {
+    const send = httpClient.makeRequest.bind(httpClient)
+    httpClient.makeRequest = (...request) =>
+      send(...request).catch((error: unknown) => {
+        onError('network')
+        throw error
+      })
+  }
   const stripe = new Stripe(config.secretKey, {
     host: url.hostname,
     port: Number(url.port || (protocol === 'http' ? 80 : 443)),
@@ -18,8 +29,9 @@ export function createStripe(config: Config['billing']['stripe'], onError?: (kin
     maxNetworkRetries: 2,
     timeout: 20_000,
     appInfo: { name: 'Answerline' },
+    httpClient,
   })
-  // Each answer, retries included, is an event; network failures surface as the caller's error instead.
+  // Each answer, retries included, is an event.
   if (onError) stripe.on('response', (event: { status?: number }) => {
     if (event.status !== undefined && event.status >= 400) onError(`http_${Math.floor(event.status / 100)}xx`)
   })
