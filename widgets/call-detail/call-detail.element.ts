@@ -4,7 +4,7 @@ import { CATALOG, type MessageKey } from '../core/messages.ts'
 import { renderConsent, renderLead, renderTranscript, type Format } from './call-detail.sections.ts'
 import { CALL_DETAIL_QUERY, RECORDING_QUERY, TRANSCRIPT_PAGE, TRANSCRIPT_QUERY, type CallDetail, type CallDetailData, type RecordingData, type TranscriptData } from './call-detail.queries.ts'
 import { callDetailStyles } from './call-detail.styles.ts'
-import { DateFormatter, formatDuration, humanise } from '../core/format.ts'
+import { formatDuration, humanise } from '../core/format.ts'
 
 type Phase = 'idle' | 'loading' | 'ready' | 'not-found' | 'error'
 
@@ -104,7 +104,7 @@ export class CallDetailElement extends AnswerlineElement {
 
   #formatTime = (iso: string | null): string | typeof nothing => {
     if (!iso) return nothing
-    return new DateFormatter(this.t.bind(this)).dateTime(iso)
+    return this.dates.dateTime(iso)
   }
 
   // Recording links last a few minutes (the api says to ask again rather than keep one), so a

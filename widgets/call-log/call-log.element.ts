@@ -2,7 +2,6 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import { AnswerlineElement } from '../core/answerline-element.ts'
 import { CATALOG, type MessageKey } from '../core/messages.ts'
 import { renderFilters } from './call-log.filters.ts'
-import { DateFormatter } from '../core/format.ts'
 import { renderCallTable, rowKeyAction, type RowView } from './call-log.table.ts'
 import { CALLS_QUERY, CALL_CHANGED_SUBSCRIPTION, NO_FILTERS, hasFilters, placeChangedCall, toCallFilter, type CallChangedData, type CallLogFilters, type CallRow, type CallsData } from './call-log.queries.ts'
 import { callLogStyles } from './call-log.styles.ts'
@@ -227,7 +226,7 @@ export class CallLogElement extends AnswerlineElement {
     if (this.phase === 'idle' || (this.phase === 'loading' && !this.calls.length)) return this.phase === 'idle' ? nothing : html`<p class="state" role="status">${t('common.loading')}</p>`
     if (!this.calls.length) return html`<p part="empty-state" class="state">${t(hasFilters(this.#filters) ? 'callLog.emptyFiltered' : 'callLog.empty')}</p>`
     const focusId = this.calls.some((call) => call.id === this.focusId) ? (this.focusId ?? undefined) : this.calls[0]?.id
-    const view: RowView = { t, label: (key, fallback) => this.#label(key, fallback), dates: new DateFormatter(t), focusId, selectedId: this.selectedId }
+    const view: RowView = { t, label: (key, fallback) => this.#label(key, fallback), dates: this.dates, focusId, selectedId: this.selectedId }
     return html`
       ${renderCallTable(this.calls, view, { click: this.#onRowClick, keydown: this.#onRowKey, focusin: this.#onRowFocus }, this.phase === 'loading')}
       ${this.errorMessage ? html`<div part="error" class="state" role="alert">${t('common.error', { message: this.errorMessage })} <button @click=${() => this.#load(true)}>${t('common.retry')}</button></div>` : nothing}

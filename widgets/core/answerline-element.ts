@@ -1,5 +1,6 @@
 import { LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import { brandSheet, brandStyles, loadBranding, renderBrand, type Branding } from './branding.ts'
+import { DateFormatter } from './format.ts'
 import { GraphQLClient, type TokenProvider } from './graphql-client.ts'
 import { translate, type MessageKey } from './messages.ts'
 import { tokens } from '../theme/tokens.ts'
@@ -105,6 +106,11 @@ export class AnswerlineElement extends LitElement {
 
   protected t(key: MessageKey, params: Record<string, string | number> = {}): string {
     return translate(this.locale, key, params, this.messages as Record<string, string>)
+  }
+
+  /** Dates in the element's language (its catalog's patterns) and the viewer's time zone. */
+  protected get dates(): DateFormatter {
+    return new DateFormatter((key, params) => this.t(key, params))
   }
 
   /** Tells the host about something (`al-` prefixed, bubbling out of shadow roots). */

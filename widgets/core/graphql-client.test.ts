@@ -56,4 +56,26 @@ client("after the api closes the socket (the token's key was revoked), the clien
   }
 })
 
+client('without a provider, a socket refused for its credential stays closed and the subscription reports the error', async (ctx) => {
+  const db = ctx.t.test.db
+  const key = await insertApiKey(db, ctx.organizationId, ['embed_tokens:create', 'business:read', 'calls:read'])
+  const token = (await graphqlRequest(ctx.t.app, 'mutation($i: CreateEmbedTokenInput!) { createEmbedToken(input: $i) { token } }', { i: { businessId: toGlobalId('Business', ctx.businessId), permissions: ['CALLS_READ'] } }, { token: key.secret })).data.createEmbedToken.token as string
+  const widget = new GraphQLClient({ apiBase: ctx.base, token, tokenProvider: null })
+  const received: string[] = []
+  const errors: Error[] = []
+  const [call] = await db('calls').insert({ business_id: ctx.businessId, direction: 'inbound', twilio_call_sid: `CA${randomBytes(16).toString('hex')}`, from_number: '+15550001111', to_number: '+15559870000', status: 'completed' }).returning('id')
+  const publish = () => ctx.t.app.events.publish({ type: 'call.completed', businessId: ctx.businessId, callId: call.id })
+  const stop = widget.subscribe<{ callChanged: { id: string } }>('subscription($b: ID!) { callChanged(businessId: $b) { id } }', { b: toGlobalId('Business', ctx.businessId) }, (data) => received.push(data.callChanged.id), (error) => errors.push(error))
+  try {
+    await eventually(() => received.length > 0, 'an event before the revocation', publish)
+    await db('api_keys').where({ id: key.id }).update({ revoked_at: new Date() })
+    // Retrying with the refused token would loop forever; the subscription ends with an error instead.
+    await eventually(() => errors.length > 0, 'the subscription to report the refused socket')
+    assert.is(errors.length, 1)
+  } finally {
+    stop()
+    widget.dispose()
+  }
+})
+
 client.run()

@@ -1,6 +1,5 @@
 import { html, type PropertyValues } from 'lit'
 import { AnswerlineElement } from '../core/answerline-element.ts'
-import { DateFormatter } from '../core/format.ts'
 import { LeadCardController } from './lead-card.controller.ts'
 import { renderLeadCard } from './lead-card.template.ts'
 import { renderFilters } from './lead-inbox.filters.ts'
@@ -171,7 +170,7 @@ export class LeadInbox extends AnswerlineElement {
     void this.card.load(id)
   }
 
-  #formatDate = (iso: string) => new DateFormatter(this.t.bind(this)).dateTime(iso)
+  #formatDate = (iso: string) => this.dates.dateTime(iso)
 
   override render() {
     const t = this.t.bind(this)

@@ -1,6 +1,5 @@
 import { html, nothing, type PropertyValues } from 'lit'
 import { AnswerlineElement } from '../core/answerline-element.ts'
-import { DateFormatter } from '../core/format.ts'
 import type { MessageKey } from '../core/messages.ts'
 import { USAGE_QUERY, type Usage, type UsageData } from './usage-meter.queries.ts'
 import { usageMeterStyles } from './usage-meter.styles.ts'
@@ -77,7 +76,7 @@ export class UsageMeter extends AnswerlineElement {
   }
 
   #formatDate(iso: string): string {
-    return new DateFormatter(this.t.bind(this)).date(iso)
+    return this.dates.date(iso)
   }
 
   #renderUsage(usage: Usage) {
